@@ -1,0 +1,76 @@
+// Copyright 2026 The contend Authors.
+
+#include "sync/internal/futex.h"
+
+#include <errno.h>
+#include <linux/futex.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+
+#include "absl/base/attributes.h"
+
+namespace contend::internal {
+namespace {
+
+[[noreturn]] ABSL_ATTRIBUTE_COLD ABSL_ATTRIBUTE_NOINLINE void futex_fatal(
+    const char* what, int err) noexcept {
+  std::fprintf(stderr, "contend: %s: unexpected errno %d (%s)\n", what, err,
+               std::strerror(err));
+  std::abort();
+}
+
+// The kernel never writes through the address for WAIT or WAKE; the cast only
+// satisfies the syscall's prototype.
+inline uint32_t* futex_addr(const std::atomic<uint32_t>* word) noexcept {
+  return reinterpret_cast<uint32_t*>(const_cast<std::atomic<uint32_t>*>(word));
+}
+
+}  // namespace
+
+FutexResult futex_wait(const std::atomic<uint32_t>* word, uint32_t expected,
+                       int64_t deadline_ns) noexcept {
+  struct timespec abs_ts;
+  struct timespec* timeout = nullptr;
+  if (deadline_ns != kNoDeadline) {
+    if (deadline_ns <= monotonic_now_ns()) return FutexResult::kTimedOut;
+    abs_ts.tv_sec = static_cast<time_t>(deadline_ns / 1'000'000'000);
+    abs_ts.tv_nsec = static_cast<long>(deadline_ns % 1'000'000'000);
+    timeout = &abs_ts;
+  }
+  // FUTEX_WAIT_BITSET takes an absolute timeout on CLOCK_MONOTONIC (no
+  // FUTEX_CLOCK_REALTIME); plain FUTEX_WAIT would take a relative one.
+  const long rc = syscall(SYS_futex, futex_addr(word),
+                          FUTEX_WAIT_BITSET | FUTEX_PRIVATE_FLAG, expected,
+                          timeout, nullptr, FUTEX_BITSET_MATCH_ANY);
+  if (rc == 0) return FutexResult::kWoken;
+  const int err = errno;
+  switch (err) {
+    case EAGAIN:
+      return FutexResult::kValueMismatch;
+    case EINTR:
+      return FutexResult::kInterrupted;
+    case ETIMEDOUT:
+      return FutexResult::kTimedOut;
+    default:
+      futex_fatal("futex_wait", err);
+  }
+}
+
+int futex_wake(const std::atomic<uint32_t>* word, int count) noexcept {
+  // FUTEX_WAKE matches waiters of any bitset, FUTEX_WAIT_BITSET ones included.
+  const long rc =
+      syscall(SYS_futex, futex_addr(word), FUTEX_WAKE | FUTEX_PRIVATE_FLAG,
+              count, nullptr, nullptr, 0);
+  if (rc >= 0) return static_cast<int>(rc);
+  const int err = errno;
+  // EFAULT cannot happen for a private wake (the address is only hashed), and
+  // EINVAL means a misaligned word or count < 0: a caller bug.
+  futex_fatal("futex_wake", err);
+}
+
+}  // namespace contend::internal
