@@ -1,0 +1,149 @@
+// Copyright 2026 The contend Authors.
+//
+// Cond slow paths: parking on &mutex_, and broadcast() by requeue onto the
+// Mutex (the protocol documented in mutex.h, "Cond protocol").
+//
+// Why requeue. A broadcast that wakes N waiters makes N threads runnable
+// that all need the same Mutex; one gets it and N-1 go back to sleep on the
+// Mutex (2N context switches for N critical sections: the thundering herd).
+// Moving them onto the Mutex's queue instead means each is woken by an
+// unlock(), when it can actually run. parking_lot's Condvar and glibc's old
+// FUTEX_CMP_REQUEUE condvar do the same.
+
+#include "sync/cond.h"
+
+#include <atomic>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+
+#include "absl/base/attributes.h"
+#include "sync/internal/clock.h"
+#include "sync/internal/parking_lot.h"
+#include "sync/internal/wait_observer.h"
+#include "sync/mutex.h"
+
+namespace contend {
+
+static_assert(sizeof(Cond) == 8, "Cond is one pointer");
+static_assert(std::atomic<Mutex*>::is_always_lock_free);
+
+namespace {
+
+using internal::ParkingLot;
+using internal::ParkOptions;
+using internal::ParkResult;
+using internal::ParkStatus;
+using internal::RequeueOp;
+using internal::UnparkResult;
+
+// Cond's own unpark token (signal, or the one waiter broadcast wakes). Mutex
+// uses distinct non-zero tokens when it wakes a requeued waiter, which
+// Mutex::lock_after_wake() interprets.
+constexpr uintptr_t kTokenSignal = internal::kDefaultUnparkToken;
+
+[[noreturn]] ABSL_ATTRIBUTE_COLD ABSL_ATTRIBUTE_NOINLINE void fatal(
+    const char* message) noexcept {
+  std::fprintf(stderr, "%s\n", message);
+  std::fflush(stderr);
+  std::abort();
+}
+
+}  // namespace
+
+// Exempt from clang's analysis: `mu` is released inside before_sleep and
+// re-acquired by lock_after_wake()/lock(), which it cannot follow.
+bool Cond::wait_slow(Mutex& mu, int64_t deadline_ns, const char* misuse_message)
+    ABSL_NO_THREAD_SAFETY_ANALYSIS {
+  if (ABSL_PREDICT_FALSE(!mu.is_locked_hint())) fatal(misuse_message);
+
+  bool mismatch = false;
+  bool released = false;
+  bool timed_out_on_cond = false;
+  ParkOptions options;
+  options.deadline_ns = deadline_ns;
+  options.kind = internal::WaitKind::kCond;
+  const ParkResult r = ParkingLot::park(
+      &mutex_,
+      [&] {
+        // Under the queue lock of &mutex_ (INV-COND-MU). Relaxed: the queue
+        // lock orders these accesses among themselves; signal()'s unlocked
+        // hint read is ordered by the Mutex (see the header).
+        Mutex* const cur = mutex_.load(std::memory_order_relaxed);
+        if (cur == nullptr) {
+          mutex_.store(&mu, std::memory_order_relaxed);
+        } else if (cur != &mu) {
+          mismatch = true;
+          return false;
+        }
+        return true;
+      },
+      [&]() ABSL_NO_THREAD_SAFETY_ANALYSIS {
+        // Queued: now release the Mutex (the atomic-release guarantee).
+        released = true;
+        mu.unlock();
+      },
+      [&](bool was_last) {
+        // Under the queue lock; runs only if the deadline passed while we were
+        // still on the Cond's queue (not after a requeue). Relaxed:
+        // INV-COND-MU.
+        timed_out_on_cond = true;
+        if (was_last) mutex_.store(nullptr, std::memory_order_relaxed);
+      },
+      options);
+  if (ABSL_PREDICT_FALSE(mismatch)) {
+    fatal("contend: Cond::wait: two different Mutexes used with one Cond");
+  }
+  // The ParkingLot may return before before_sleep() (deadline already past
+  // on entry): then `mu` was never released and is still ours.
+  if (!released) return r.status == ParkStatus::kUnparked;
+  if (r.status == ParkStatus::kUnparked) {
+    // Woken by signal()/broadcast() (kTokenSignal) or, after a requeue, by
+    // the Mutex's unlock() (its own tokens): lock_after_wake handles all.
+    mu.lock_after_wake(r.token);
+    return true;
+  }
+  // The deadline passed and the ParkingLot removed us. If that happened on
+  // the Mutex's queue, broadcast() had already released us (it requeued us):
+  // like std::condition_variable, a notified waiter reports no_timeout even
+  // if re-acquiring the Mutex outlasts its deadline.
+  mu.lock();
+  return !timed_out_on_cond;
+}
+
+void Cond::signal_slow() noexcept {
+  ParkingLot::unpark_one(&mutex_, [this](const UnparkResult& result) {
+    // Under the queue lock (INV-COND-MU). Relaxed: as in wait_slow.
+    if (!result.have_more) mutex_.store(nullptr, std::memory_order_relaxed);
+    return kTokenSignal;
+  });
+}
+
+void Cond::broadcast_slow(Mutex* mu) noexcept {
+  ParkingLot::unpark_requeue(
+      &mutex_, mu->parking_key(),
+      [&] {
+        // Both queue locks held. If the waiters' Mutex changed (or none is
+        // left), every thread that waited when broadcast() read `mu` has
+        // already left, so there is nothing to do.
+        if (mutex_.load(std::memory_order_relaxed) != mu) {
+          return RequeueOp::kAbort;
+        }
+        // Every waiter is about to be woken or moved (INV-COND-MU).
+        mutex_.store(nullptr, std::memory_order_relaxed);
+        // Mutex protocol step 1: if it is held, mark it so that the holder's
+        // unlock() looks at the queue, and move everybody; else wake one
+        // waiter to take the free Mutex and move the rest behind it.
+        return mu->mark_parked_if_locked() ? RequeueOp::kRequeueAll
+                                           : RequeueOp::kUnparkOneRequeueRest;
+      },
+      [&](RequeueOp op, const UnparkResult& result) {
+        // Mutex protocol step 2.
+        if (op == RequeueOp::kUnparkOneRequeueRest && result.requeued != 0) {
+          mu->mark_parked();
+        }
+        return kTokenSignal;
+      });
+}
+
+}  // namespace contend
