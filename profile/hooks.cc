@@ -1,0 +1,624 @@
+// Copyright 2026 The contend Authors.
+
+#include "profile/hooks.h"
+
+#include <pthread.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cstring>
+#include <limits>
+#include <memory>
+#include <mutex>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include "absl/base/attributes.h"
+#include "absl/base/optimization.h"
+#include "absl/base/thread_annotations.h"
+#include "sync/internal/cache_padded.h"
+#include "sync/internal/clock.h"
+#include "sync/internal/prng.h"
+#include "sync/internal/thread_id.h"
+#include "sync/internal/wait_observer.h"
+
+namespace contend::internal {
+namespace {
+
+// std::mutex with Clang thread-safety annotations (libstdc++'s is not
+// annotated). The profiler cannot use contend::Mutex: its slow path parks on
+// the ParkingLot, which would report to this very observer and recurse.
+class ABSL_LOCKABLE PlainLock {
+ public:
+  constexpr PlainLock() noexcept = default;
+  PlainLock(const PlainLock&) = delete;
+  PlainLock& operator=(const PlainLock&) = delete;
+  void lock() ABSL_EXCLUSIVE_LOCK_FUNCTION() { mu_.lock(); }
+  void unlock() ABSL_UNLOCK_FUNCTION() { mu_.unlock(); }
+
+ private:
+  std::mutex mu_;
+};
+
+class ABSL_SCOPED_LOCKABLE PlainGuard {
+ public:
+  explicit PlainGuard(PlainLock& lock) ABSL_EXCLUSIVE_LOCK_FUNCTION(lock)
+      : lock_(lock) {
+    lock_.lock();
+  }
+  ~PlainGuard() ABSL_UNLOCK_FUNCTION() { lock_.unlock(); }
+  PlainGuard(const PlainGuard&) = delete;
+  PlainGuard& operator=(const PlainGuard&) = delete;
+
+ private:
+  PlainLock& lock_;
+};
+
+// ---------------------------------------------------------------------------
+// Configuration.
+
+// The rates are read by every hook call with relaxed loads: a rate is a
+// sampling hint, and a hook that sees the old value for a moment after a
+// change samples one event by the old rule, which is harmless. The observer
+// pointer (installed under g_config_lock) is what orders "profiling on"
+// against the ParkingLot; its release/acquire pair lives in wait_observer.cc.
+constinit std::atomic<int> g_mutex_fraction{0};
+constinit std::atomic<int64_t> g_block_rate{0};
+constinit std::atomic<bool> g_timeline_recording{false};
+// Analysis windows (CLOCK_MONOTONIC ns, 0 = never enabled). Relaxed: read
+// only by snapshots, written under g_config_lock; a snapshot that races with
+// reset() may report either window, both of which are valid.
+constinit std::atomic<int64_t> g_window_start[2] = {0, 0};
+constinit std::atomic<size_t> g_max_stacks{kDefaultMaxStacks};
+
+constinit PlainLock g_config_lock;
+
+constexpr WaitObserver kObserver{&profiler_on_wait_end,
+                                 &profiler_on_contended_release};
+
+// Installs the observer while anything is enabled and removes it (only if it
+// is ours) when everything is off.
+void update_observer_locked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(g_config_lock) {
+  // Relaxed loads: the values were written under g_config_lock, which the
+  // caller holds.
+  const bool want = g_mutex_fraction.load(std::memory_order_relaxed) != 0 ||
+                    g_block_rate.load(std::memory_order_relaxed) != 0 ||
+                    g_timeline_recording.load(std::memory_order_relaxed);
+  const WaitObserver* current = wait_observer();
+  if (want && current != &kObserver) {
+    set_wait_observer(&kObserver);
+  } else if (!want && current == &kObserver) {
+    set_wait_observer(nullptr);
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Stack-keyed records.
+
+struct Record {
+  uint64_t hash;
+  WaitKind kind;
+  const char* label;
+  std::vector<uintptr_t> pcs;
+  double count;
+  int64_t delay_ns;
+};
+
+uint64_t mix(uint64_t h, uint64_t v) noexcept {
+  h ^= v + 0x9e3779b97f4a7c15ULL + (h << 6) + (h >> 2);
+  h *= 0xff51afd7ed558ccdULL;
+  return h ^ (h >> 33);
+}
+
+uint64_t hash_stack(const uintptr_t* pcs, int depth, WaitKind kind,
+                    const char* label) noexcept {
+  uint64_t h = mix(static_cast<uint64_t>(depth), static_cast<uint64_t>(kind));
+  h = mix(h, reinterpret_cast<uintptr_t>(label));
+  for (int i = 0; i < depth; ++i) h = mix(h, pcs[i]);
+  return h;
+}
+
+int64_t saturating_add(int64_t a, int64_t b) noexcept {
+  int64_t r;
+  if (__builtin_add_overflow(a, b, &r)) {
+    return b > 0 ? std::numeric_limits<int64_t>::max()
+                 : std::numeric_limits<int64_t>::min();
+  }
+  return r;
+}
+
+int64_t saturating_mul(int64_t a, int64_t b) noexcept {
+  int64_t r;
+  if (__builtin_mul_overflow(a, b, &r)) {
+    return (a < 0) != (b < 0) ? std::numeric_limits<int64_t>::min()
+                              : std::numeric_limits<int64_t>::max();
+  }
+  return r;
+}
+
+// A bounded hash table of records, sharded so that concurrent releasers on
+// different stacks rarely meet on one lock. Memory: at most max_stacks
+// records in total (g_max_stacks), counted in distinct_.
+class StackTable {
+ public:
+  void add(uint64_t hash, const uintptr_t* pcs, int depth, WaitKind kind,
+           const char* label, double count, int64_t delay_ns) {
+    Shard& shard = *shards_[hash % kShards];
+    {
+      PlainGuard guard(shard.lock);
+      auto [first, last] = shard.records.equal_range(hash);
+      for (auto it = first; it != last; ++it) {
+        Record& r = it->second;
+        if (r.kind == kind && r.label == label &&
+            r.pcs.size() == static_cast<size_t>(depth) &&
+            std::equal(r.pcs.begin(), r.pcs.end(), pcs)) {
+          r.count += count;
+          r.delay_ns = saturating_add(r.delay_ns, delay_ns);
+          return;
+        }
+      }
+      // Relaxed: distinct_ is a counter that only bounds memory; the
+      // records themselves are guarded by the shard locks, and clear()
+      // subtracts under the same locks, so the count never drifts.
+      const size_t cap = g_max_stacks.load(std::memory_order_relaxed);
+      if (distinct_.fetch_add(1, std::memory_order_relaxed) < cap) {
+        shard.records.emplace(
+            hash,
+            Record{hash, kind, label, std::vector<uintptr_t>(pcs, pcs + depth),
+                   count, delay_ns});
+        return;
+      }
+      distinct_.fetch_sub(1, std::memory_order_relaxed);
+    }
+    PlainGuard guard(overflow_lock_);
+    overflow_count_ += count;
+    overflow_delay_ns_ = saturating_add(overflow_delay_ns_, delay_ns);
+  }
+
+  void snapshot(ProfileSnapshot* out) {
+    for (auto& padded : shards_) {
+      Shard& shard = *padded;
+      PlainGuard guard(shard.lock);
+      for (const auto& [hash, r] : shard.records) {
+        out->records.push_back(
+            StackRecord{r.pcs, r.kind, r.label, r.count, r.delay_ns});
+      }
+    }
+    PlainGuard guard(overflow_lock_);
+    out->overflow_count = overflow_count_;
+    out->overflow_delay_ns = overflow_delay_ns_;
+  }
+
+  void clear() {
+    for (auto& padded : shards_) {
+      Shard& shard = *padded;
+      PlainGuard guard(shard.lock);
+      // Relaxed: see add().
+      distinct_.fetch_sub(shard.records.size(), std::memory_order_relaxed);
+      shard.records.clear();
+    }
+    PlainGuard guard(overflow_lock_);
+    overflow_count_ = 0;
+    overflow_delay_ns_ = 0;
+  }
+
+ private:
+  static constexpr size_t kShards = 16;
+  struct Shard {
+    PlainLock lock;
+    std::unordered_multimap<uint64_t, Record> records ABSL_GUARDED_BY(lock);
+  };
+  CachePadded<Shard> shards_[kShards];
+  std::atomic<size_t> distinct_{0};
+  PlainLock overflow_lock_;
+  double overflow_count_ ABSL_GUARDED_BY(overflow_lock_) = 0;
+  int64_t overflow_delay_ns_ ABSL_GUARDED_BY(overflow_lock_) = 0;
+};
+
+// Leaked on purpose: hooks may run on other threads during static
+// destruction.
+StackTable& table(ProfileType type) {
+  static StackTable* const tables = new StackTable[2];
+  return tables[static_cast<int>(type)];
+}
+
+// ---------------------------------------------------------------------------
+// Stack walk.
+
+struct StackBounds {
+  uintptr_t lo;
+  uintptr_t hi;  // 0 = not read yet
+};
+constinit thread_local StackBounds tls_stack_bounds{0, 0};
+
+ABSL_ATTRIBUTE_NOINLINE ABSL_ATTRIBUTE_COLD void read_stack_bounds() noexcept {
+  StackBounds b{1, 1};  // empty range if the query fails: walk nothing
+  pthread_attr_t attr;
+  if (pthread_getattr_np(pthread_self(), &attr) == 0) {
+    void* addr = nullptr;
+    size_t size = 0;
+    if (pthread_attr_getstack(&attr, &addr, &size) == 0) {
+      b.lo = reinterpret_cast<uintptr_t>(addr);
+      b.hi = b.lo + size;
+    }
+    pthread_attr_destroy(&attr);
+  }
+  tls_stack_bounds = b;
+}
+
+// ---------------------------------------------------------------------------
+// Sampled event -> record.
+
+ABSL_ATTRIBUTE_NOINLINE void record_event(ProfileType type, const void* key,
+                                          WaitKind kind, double count,
+                                          int64_t delay_ns) {
+  uintptr_t pcs[kMaxStackDepth];
+  const int depth = capture_stack(pcs, kMaxStackDepth);
+  profiler_add_sample(type, pcs, depth, kind, wait_label(key), count, delay_ns);
+}
+
+// ---------------------------------------------------------------------------
+// Timeline.
+
+// The per-entry cost quoted in profile.h (TimelineOptions).
+static_assert(sizeof(TimelineEntry) <= 56);
+
+struct Ring {
+  PlainLock lock;
+  uint64_t generation ABSL_GUARDED_BY(lock) = 0;
+  uint32_t tid ABSL_GUARDED_BY(lock) = 0;   // 0 = unclaimed this generation
+  bool live ABSL_GUARDED_BY(lock) = false;  // owner thread still running
+  std::vector<TimelineEntry> slots ABSL_GUARDED_BY(lock);
+  uint64_t written ABSL_GUARDED_BY(lock) = 0;  // entries ever written
+};
+
+struct TimelineState {
+  PlainLock lock;
+  // Rings are never freed (threads hold raw pointers to them); at most the
+  // largest max_threads ever configured exist.
+  std::vector<std::unique_ptr<Ring>> rings ABSL_GUARDED_BY(lock);
+  size_t events_per_thread ABSL_GUARDED_BY(lock) = 0;
+  size_t max_threads ABSL_GUARDED_BY(lock) = 0;
+  int64_t start_ns ABSL_GUARDED_BY(lock) = 0;
+  int64_t stop_ns ABSL_GUARDED_BY(lock) = 0;
+  uint64_t overwritten ABSL_GUARDED_BY(lock) = 0;
+  // Release in timeline_start() after every ring was reset; acquire in
+  // timeline_record() before trusting a cached ring of that generation.
+  std::atomic<uint64_t> generation{0};
+  // Relaxed counter: a statistic only.
+  std::atomic<uint64_t> dropped{0};
+};
+
+TimelineState& timeline_state() {
+  static TimelineState* const state = new TimelineState();
+  return *state;
+}
+
+// The calling thread's ring for the current generation. Trivially
+// destructible (constinit), so a hook that runs during thread exit -- after
+// other thread_locals were destroyed -- still finds valid memory here.
+struct ThreadRingSlot {
+  Ring* ring;
+  uint64_t generation;
+  bool denied;   // no ring was available in `generation`
+  bool exiting;  // the thread is exiting: record nothing more
+};
+constinit thread_local ThreadRingSlot tls_ring{nullptr, 0, false, false};
+
+// Marks the thread's ring not live when the thread exits, so that it can be
+// reused once max_threads is reached (its entries then count as
+// overwritten). Constructed (and its destructor registered) by the first
+// claim_ring() of a thread.
+struct RingReleaser {
+  ~RingReleaser() {
+    ThreadRingSlot& slot = tls_ring;
+    slot.exiting = true;
+    if (slot.ring == nullptr) return;
+    PlainGuard guard(slot.ring->lock);
+    if (slot.ring->generation == slot.generation &&
+        slot.ring->tid == current_thread_id()) {
+      slot.ring->live = false;
+    }
+  }
+};
+thread_local RingReleaser tls_ring_releaser;
+
+ABSL_ATTRIBUTE_NOINLINE ABSL_ATTRIBUTE_COLD Ring* claim_ring(
+    uint64_t generation) {
+  TimelineState& st = timeline_state();
+  const uint32_t tid = current_thread_id();
+  // Odr-use: constructs this thread's releaser, registering its destructor.
+  static_cast<void>(&tls_ring_releaser);
+  PlainGuard guard(st.lock);
+  // Acquire: pairs with the release in timeline_start(); re-read under the
+  // lock so a concurrent restart is seen.
+  if (st.generation.load(std::memory_order_acquire) != generation) {
+    return nullptr;
+  }
+  Ring* chosen = nullptr;
+  const size_t usable = std::min(st.rings.size(), st.max_threads);
+  for (size_t i = 0; i < usable && chosen == nullptr; ++i) {
+    Ring* r = st.rings[i].get();
+    PlainGuard ring_guard(r->lock);
+    if (r->generation == generation && r->tid == 0) {
+      r->tid = tid;
+      r->live = true;
+      chosen = r;
+    }
+  }
+  if (chosen == nullptr && st.rings.size() < st.max_threads) {
+    auto fresh = std::make_unique<Ring>();
+    {
+      PlainGuard ring_guard(fresh->lock);
+      fresh->generation = generation;
+      fresh->tid = tid;
+      fresh->live = true;
+      fresh->slots.resize(st.events_per_thread);
+    }
+    chosen = fresh.get();
+    st.rings.push_back(std::move(fresh));
+  }
+  for (size_t i = 0; i < usable && chosen == nullptr; ++i) {
+    Ring* r = st.rings[i].get();
+    PlainGuard ring_guard(r->lock);
+    if (r->generation == generation && !r->live) {
+      st.overwritten += std::min<uint64_t>(r->written, r->slots.size());
+      r->tid = tid;
+      r->live = true;
+      r->written = 0;
+      chosen = r;
+    }
+  }
+  return chosen;
+}
+
+void timeline_record(const TimelineEntry& entry) {
+  TimelineState& st = timeline_state();
+  // Acquire: pairs with the release in timeline_start().
+  const uint64_t generation = st.generation.load(std::memory_order_acquire);
+  ThreadRingSlot& slot = tls_ring;
+  if (ABSL_PREDICT_FALSE(slot.exiting)) return;
+  if (slot.generation != generation || slot.ring == nullptr) {
+    if (slot.generation == generation && slot.denied) {
+      // Relaxed: a statistic.
+      st.dropped.fetch_add(1, std::memory_order_relaxed);
+      return;
+    }
+    slot.ring = claim_ring(generation);
+    slot.generation = generation;
+    slot.denied = slot.ring == nullptr;
+    if (slot.denied) {
+      st.dropped.fetch_add(1, std::memory_order_relaxed);  // Relaxed: stat.
+      return;
+    }
+  }
+  Ring* ring = slot.ring;
+  PlainGuard guard(ring->lock);
+  if (ring->generation != generation || ring->slots.empty()) {
+    // timeline_start() ran after the acquire load above; the next event
+    // re-claims a ring of the new generation.
+    slot.ring = nullptr;
+    return;
+  }
+  ring->slots[ring->written % ring->slots.size()] = entry;
+  ++ring->written;
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------------------
+// Control.
+
+int profiler_set_mutex_fraction(int n) {
+  PlainGuard guard(g_config_lock);
+  // Relaxed: written only under g_config_lock (held).
+  const int previous = g_mutex_fraction.load(std::memory_order_relaxed);
+  if (n < 0) return previous;
+  if (previous == 0 && n != 0) {
+    g_window_start[0].store(monotonic_now_ns(), std::memory_order_relaxed);
+  }
+  g_mutex_fraction.store(n, std::memory_order_relaxed);
+  update_observer_locked();
+  return previous;
+}
+
+int64_t profiler_set_block_rate(int64_t rate_ns) {
+  PlainGuard guard(g_config_lock);
+  // Relaxed: written only under g_config_lock (held).
+  const int64_t previous = g_block_rate.load(std::memory_order_relaxed);
+  if (rate_ns < 0) return previous;
+  if (previous == 0 && rate_ns != 0) {
+    g_window_start[1].store(monotonic_now_ns(), std::memory_order_relaxed);
+  }
+  g_block_rate.store(rate_ns, std::memory_order_relaxed);
+  update_observer_locked();
+  return previous;
+}
+
+void profiler_reset() {
+  PlainGuard guard(g_config_lock);
+  table(ProfileType::kMutex).clear();
+  table(ProfileType::kBlock).clear();
+  const int64_t now = monotonic_now_ns();
+  // Relaxed: see g_window_start.
+  for (auto& w : g_window_start) w.store(now, std::memory_order_relaxed);
+}
+
+size_t profiler_set_max_stacks(size_t cap) {
+  // Relaxed: a bound read by add(); no data is published with it.
+  return g_max_stacks.exchange(cap, std::memory_order_relaxed);
+}
+
+// ---------------------------------------------------------------------------
+// Hooks.
+
+void profiler_on_wait_end(const WaitEvent& event) {
+  // Relaxed: see g_mutex_fraction.
+  if (g_timeline_recording.load(std::memory_order_relaxed)) {
+    timeline_record(TimelineEntry{
+        TimelineEntry::Type::kWait, event.kind, event.status, event.waker_tid,
+        0, event.key, wait_label(event.key), event.start_ns, event.end_ns, 0});
+  }
+  const int64_t rate = g_block_rate.load(std::memory_order_relaxed);
+  if (ABSL_PREDICT_TRUE(rate <= 0)) return;
+  const int64_t waited = std::max<int64_t>(event.end_ns - event.start_ns, 0);
+  if (waited >= rate) {
+    record_event(ProfileType::kBlock, event.key, event.kind, 1.0, waited);
+    return;
+  }
+  // Kept with probability waited / rate, then stands for rate / waited
+  // waits totalling rate ns: both expectations equal the truth (one wait,
+  // `waited` ns). A zero-length wait is never kept (probability 0).
+  if (static_cast<int64_t>(thread_random_below(static_cast<uint64_t>(rate))) <
+      waited) {
+    record_event(ProfileType::kBlock, event.key, event.kind,
+                 static_cast<double>(rate) / static_cast<double>(waited), rate);
+  }
+}
+
+void profiler_on_contended_release(const ReleaseEvent& event) {
+  // Relaxed: see g_mutex_fraction.
+  if (g_timeline_recording.load(std::memory_order_relaxed)) {
+    timeline_record(TimelineEntry{TimelineEntry::Type::kRelease, event.kind,
+                                  ParkStatus::kUnparked, 0, event.waiters,
+                                  event.key, wait_label(event.key),
+                                  event.now_ns, event.now_ns, event.delay_ns});
+  }
+  const int n = g_mutex_fraction.load(std::memory_order_relaxed);
+  if (ABSL_PREDICT_TRUE(n <= 0)) return;
+  if (n > 1 && thread_random_below(static_cast<uint64_t>(n)) != 0) return;
+  // Kept with probability 1/n and scaled by n: unbiased totals.
+  record_event(ProfileType::kMutex, event.key, event.kind,
+               static_cast<double>(n), saturating_mul(event.delay_ns, n));
+}
+
+void profiler_add_sample(ProfileType type, const uintptr_t* pcs, int depth,
+                         WaitKind kind, const char* label, double count,
+                         int64_t delay_ns) {
+  depth = std::clamp(depth, 0, kMaxStackDepth);
+  table(type).add(hash_stack(pcs, depth, kind, label), pcs, depth, kind, label,
+                  count, delay_ns);
+}
+
+ABSL_ATTRIBUTE_NOINLINE ABSL_ATTRIBUTE_NO_SANITIZE_ADDRESS int capture_stack(
+    uintptr_t* pcs, int max_depth) noexcept {
+  if (ABSL_PREDICT_FALSE(tls_stack_bounds.hi == 0)) read_stack_bounds();
+  const uintptr_t lo = tls_stack_bounds.lo;
+  const uintptr_t hi = tls_stack_bounds.hi;
+  // Frame record layout with frame pointers (x86-64 and AArch64 alike):
+  // fp[0] = caller's frame pointer, fp[1] = return address.
+  uintptr_t fp = reinterpret_cast<uintptr_t>(__builtin_frame_address(0));
+  int n = 0;
+  while (n < max_depth) {
+    if (fp < lo || fp + 2 * sizeof(uintptr_t) > hi ||
+        (fp & (sizeof(uintptr_t) - 1)) != 0) {
+      break;
+    }
+    const uintptr_t* frame = reinterpret_cast<const uintptr_t*>(fp);
+    const uintptr_t next = frame[0];
+    const uintptr_t ret = frame[1];
+    if (ret == 0) break;
+    pcs[n++] = ret;
+    // Stacks grow down: a caller's frame is at a higher address. Anything
+    // else is a frame without a frame pointer (rbp used as a scratch
+    // register) or the end of the chain.
+    if (next <= fp) break;
+    fp = next;
+  }
+  return n;
+}
+
+// ---------------------------------------------------------------------------
+// Snapshots.
+
+ProfileSnapshot profiler_snapshot(ProfileType type) {
+  ProfileSnapshot out;
+  out.type = type;
+  // Relaxed: configuration values reported as-is (see g_mutex_fraction).
+  out.period = type == ProfileType::kMutex
+                   ? g_mutex_fraction.load(std::memory_order_relaxed)
+                   : g_block_rate.load(std::memory_order_relaxed);
+  out.max_stacks = g_max_stacks.load(std::memory_order_relaxed);
+  out.window_start_ns =
+      g_window_start[static_cast<int>(type)].load(std::memory_order_relaxed);
+  table(type).snapshot(&out);
+  out.now_ns = monotonic_now_ns();
+  return out;
+}
+
+void timeline_start(size_t events_per_thread, size_t max_threads) {
+  PlainGuard config_guard(g_config_lock);
+  TimelineState& st = timeline_state();
+  {
+    PlainGuard guard(st.lock);
+    // Relaxed: written only under st.lock (held); published below.
+    const uint64_t generation =
+        st.generation.load(std::memory_order_relaxed) + 1;
+    st.events_per_thread = std::max<size_t>(events_per_thread, 1);
+    st.max_threads = std::max<size_t>(max_threads, 1);
+    for (auto& r : st.rings) {
+      PlainGuard ring_guard(r->lock);
+      r->generation = generation;
+      r->tid = 0;
+      r->live = false;
+      r->written = 0;
+      r->slots.assign(st.events_per_thread, TimelineEntry{});
+    }
+    st.overwritten = 0;
+    st.dropped.store(0, std::memory_order_relaxed);  // Relaxed: a statistic.
+    st.start_ns = monotonic_now_ns();
+    st.stop_ns = 0;
+    // Release: pairs with the acquires in timeline_record() and
+    // claim_ring(): a thread that sees this generation sees reset rings.
+    st.generation.store(generation, std::memory_order_release);
+  }
+  // Relaxed: see g_mutex_fraction; the observer install below publishes.
+  g_timeline_recording.store(true, std::memory_order_relaxed);
+  update_observer_locked();
+}
+
+void timeline_stop() {
+  PlainGuard config_guard(g_config_lock);
+  // Relaxed: see g_mutex_fraction.
+  if (!g_timeline_recording.load(std::memory_order_relaxed)) return;
+  g_timeline_recording.store(false, std::memory_order_relaxed);
+  update_observer_locked();
+  TimelineState& st = timeline_state();
+  PlainGuard guard(st.lock);
+  st.stop_ns = monotonic_now_ns();
+}
+
+TimelineSnapshot timeline_snapshot() {
+  TimelineSnapshot out;
+  TimelineState& st = timeline_state();
+  PlainGuard guard(st.lock);
+  // Relaxed: see g_mutex_fraction; st.lock orders the rest.
+  out.running = g_timeline_recording.load(std::memory_order_relaxed);
+  out.start_ns = st.start_ns;
+  out.stop_ns =
+      out.running || st.stop_ns == 0 ? monotonic_now_ns() : st.stop_ns;
+  // Relaxed: written under st.lock (held).
+  const uint64_t generation = st.generation.load(std::memory_order_relaxed);
+  out.overwritten = st.overwritten;
+  for (auto& r : st.rings) {
+    PlainGuard ring_guard(r->lock);
+    if (r->generation != generation || r->tid == 0 || r->written == 0) {
+      continue;
+    }
+    TimelineThread t;
+    t.tid = r->tid;
+    const uint64_t cap = r->slots.size();
+    const uint64_t kept = std::min<uint64_t>(r->written, cap);
+    out.overwritten += r->written - kept;
+    t.entries.reserve(kept);
+    for (uint64_t i = r->written - kept; i < r->written; ++i) {
+      t.entries.push_back(r->slots[i % cap]);
+    }
+    out.threads.push_back(std::move(t));
+  }
+  out.dropped = st.dropped.load(std::memory_order_relaxed);  // Relaxed: stat.
+  return out;
+}
+
+}  // namespace contend::internal

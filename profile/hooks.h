@@ -1,0 +1,170 @@
+// Copyright 2026 The contend Authors.
+//
+// The profiler's hooks: the WaitObserver that the ParkingLot calls for every
+// finished wait and every contended release, the sampling decisions (Go's
+// semantics), the frame-pointer stack walk, the bounded stack-keyed records
+// and the per-thread timeline ring buffers. Internal (contend::internal);
+// users control all of it through profile/profile.h.
+//
+// Layering (DESIGN.md §1): depends only on sync/internal. The primitives do
+// not call into this file at all: the ParkingLot reports to whatever observer
+// is installed (sync/internal/wait_observer.h), and this file installs its
+// observer only while a profile or the timeline is enabled. With everything
+// off the cost is the ParkingLot's one acquire load of a null pointer in its
+// slow paths.
+//
+// Event flow:
+//   Mutex::unlock (contended) -> ParkingLot::unpark_*(is_release = true)
+//     -> ReleaseEvent in the releaser's thread -> on_contended_release():
+//        mutex profile, 1/n sampled, charged to the releaser's stack.
+//   ParkingLot::park returns -> WaitEvent in the waiter's thread
+//     -> on_wait_end(): block profile, Go's unbiased rate sampling,
+//        charged to the waiter's stack; timeline slice.
+
+#ifndef CONTEND_PROFILE_HOOKS_H_
+#define CONTEND_PROFILE_HOOKS_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+#include "sync/internal/wait_observer.h"
+
+namespace contend::internal {
+
+// Which profile a record belongs to.
+enum class ProfileType : uint8_t {
+  kMutex,  // charged to the releaser (bottleneck owner), from ReleaseEvent
+  kBlock,  // charged to the waiter, from WaitEvent
+};
+
+// Deepest stack kept per record (innermost frames win when deeper).
+inline constexpr int kMaxStackDepth = 64;
+
+// Default cap on distinct (stack, kind, label) records per profile. A record
+// costs ~100 bytes plus 8 per frame, so the default bounds each profile at
+// roughly 4-10 MiB even with deep stacks. Events for a new stack beyond the
+// cap go to the profile's overflow counters, which every export shows.
+inline constexpr size_t kDefaultMaxStacks = 16384;
+
+// ---------------------------------------------------------------------------
+// Control. All functions are thread-safe and may run concurrently with the
+// hooks and with each other.
+
+// Mutex profile fraction: on a contended release, charge with probability 1/n
+// and scale the kept event by n. 0 turns it off; n < 0 only reads. Returns
+// the previous value. Installs/uninstalls the observer as needed.
+int profiler_set_mutex_fraction(int n);
+
+// Block profile rate in nanoseconds: a wait of d >= rate is always kept; a
+// shorter one with probability d / rate, then counted as rate / d waits
+// totalling rate ns (Go's unbiased rule). 0 turns it off; rate < 0 only
+// reads. Returns the previous value.
+int64_t profiler_set_block_rate(int64_t rate_ns);
+
+// Clears both profiles' records and overflow counters and restarts their
+// analysis windows. Concurrent hooks either land before (and are cleared)
+// or after (and are kept); none is half-applied.
+void profiler_reset();
+
+// Sets the cap on distinct records per profile (takes effect for new
+// stacks; existing records are kept). Returns the previous cap.
+size_t profiler_set_max_stacks(size_t cap);
+
+// ---------------------------------------------------------------------------
+// The observer callbacks, exposed so tests can feed synthetic events (the
+// sampling-math test) without real contention. They capture the CALLING
+// thread's stack.
+void profiler_on_wait_end(const WaitEvent& event);
+void profiler_on_contended_release(const ReleaseEvent& event);
+
+// Adds an already-sampled, already-scaled event to a profile under the
+// given stack (innermost first). Used by the callbacks and by the export
+// benchmark to build large synthetic profiles.
+void profiler_add_sample(ProfileType type, const uintptr_t* pcs, int depth,
+                         WaitKind kind, const char* label, double count,
+                         int64_t delay_ns);
+
+// Frame-pointer walk of the calling thread's stack: writes up to max_depth
+// raw return addresses, innermost first (the first is the return address
+// into capture_stack's caller), and returns how many. Stops at a null,
+// misaligned, non-increasing or out-of-stack frame pointer, so frames
+// compiled without frame pointers end the walk early instead of faulting.
+// Cost: ~1-2 ns per frame after a thread's first call (which reads the
+// thread's stack bounds once).
+int capture_stack(uintptr_t* pcs, int max_depth) noexcept;
+
+// ---------------------------------------------------------------------------
+// Snapshots (export side).
+
+struct StackRecord {
+  std::vector<uintptr_t> pcs;  // raw return addresses, innermost first
+  WaitKind kind;
+  const char* label;  // wait_label(key) at record time, or nullptr
+  double count;       // scaled number of events
+  int64_t delay_ns;   // scaled delay
+};
+
+struct ProfileSnapshot {
+  ProfileType type;
+  int64_t period;  // fraction (mutex) or rate in ns (block) at snapshot time
+  std::vector<StackRecord> records;
+  // Events that found the table full (cap reached), scaled like records.
+  double overflow_count = 0;
+  int64_t overflow_delay_ns = 0;
+  size_t max_stacks = 0;
+  // Analysis window: CLOCK_MONOTONIC ns since the profile was last enabled
+  // or reset (0 if never enabled), and the snapshot time.
+  int64_t window_start_ns = 0;
+  int64_t now_ns = 0;
+};
+
+// Copies one profile while the hooks keep running (each shard is copied
+// under its lock, so every record is self-consistent).
+ProfileSnapshot profiler_snapshot(ProfileType type);
+
+// ---------------------------------------------------------------------------
+// Timeline: opt-in per-thread ring buffers of wait intervals and contended
+// releases.
+
+struct TimelineEntry {
+  enum class Type : uint8_t { kWait, kRelease };
+  Type type;
+  WaitKind kind;
+  ParkStatus status;   // kWait only
+  uint32_t other_tid;  // kWait: waker (0 for timeout/cancel); kRelease: 0
+  uint32_t waiters;    // kRelease: waiters queued at the charge
+  const void* key;
+  const char* label;  // wait_label(key) at record time, or nullptr
+  int64_t start_ns;   // kWait: enqueue; kRelease: charge time
+  int64_t end_ns;     // kWait: dequeue; kRelease: == start_ns
+  int64_t delay_ns;   // kRelease: delay charged (unscaled)
+};
+
+struct TimelineThread {
+  uint32_t tid;
+  std::vector<TimelineEntry> entries;  // oldest first
+};
+
+struct TimelineSnapshot {
+  bool running = false;
+  int64_t start_ns = 0;  // start_timeline time
+  int64_t stop_ns = 0;   // stop_timeline time, or snapshot time if running
+  std::vector<TimelineThread> threads;
+  uint64_t overwritten = 0;  // oldest entries lost to full rings
+  uint64_t dropped = 0;      // entries from threads beyond max_threads
+};
+
+// Starts recording into fresh buffers (earlier timeline data is discarded):
+// each thread gets a ring of events_per_thread entries on its first event;
+// at most max_threads rings exist (a ring of an exited thread is reused
+// when the cap is reached, its entries counted as overwritten).
+void timeline_start(size_t events_per_thread, size_t max_threads);
+// Stops recording; the data stays for timeline_snapshot() until the next
+// timeline_start().
+void timeline_stop();
+TimelineSnapshot timeline_snapshot();
+
+}  // namespace contend::internal
+
+#endif  // CONTEND_PROFILE_HOOKS_H_

@@ -1,0 +1,932 @@
+// Copyright 2026 The contend Authors.
+//
+// Export side of the profiler: symbolization, the pprof encoder (a minimal
+// hand-written protobuf writer, as Go's runtime/pprof does), gzip, the text
+// report, the Amdahl analysis and the Chrome-trace timeline.
+
+#include "profile/profile.h"
+
+#include <cxxabi.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cinttypes>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <limits>
+#include <map>
+#include <memory>
+#include <ostream>
+#include <sstream>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/debugging/symbolize.h"
+#include "absl/synchronization/mutex.h"
+#include "profile/hooks.h"
+#include "sync/internal/clock.h"
+#include "sync/internal/wait_observer.h"
+
+namespace contend::profile {
+namespace {
+
+using internal::ProfileSnapshot;
+using internal::ProfileType;
+using internal::StackRecord;
+using internal::WaitKind;
+
+// ---------------------------------------------------------------------------
+// Symbolization: once per unique PC, cached for the life of the process.
+
+// Stands for the "stack table full" pseudo-frame. Never a real return
+// address (page 0 is never mapped).
+constexpr uintptr_t kOverflowPc = 1;
+constexpr const char* kOverflowName = "[contend: stack table full]";
+
+struct SymbolCache {
+  absl::Mutex mu;
+  // Value: demangled name, or "" when the PC could not be symbolized.
+  std::unordered_map<uintptr_t, std::string> names ABSL_GUARDED_BY(mu);
+};
+
+SymbolCache& symbol_cache() {
+  static SymbolCache* const cache = new SymbolCache();
+  return *cache;
+}
+
+std::string demangle_if_mangled(const char* name) {
+  if (std::strncmp(name, "_Z", 2) != 0) return name;
+  int status = 0;
+  char* demangled = abi::__cxa_demangle(name, nullptr, nullptr, &status);
+  std::string out = status == 0 && demangled != nullptr ? demangled : name;
+  std::free(demangled);
+  return out;
+}
+
+// Names for return addresses; the call instruction is at pc - 1, which keeps
+// a call at the very end of a function attributed to that function.
+std::vector<const std::string*> symbolize_all(
+    const std::vector<uintptr_t>& pcs) {
+  SymbolCache& cache = symbol_cache();
+  std::vector<const std::string*> out(pcs.size());
+  absl::MutexLock lock(&cache.mu);
+  for (size_t i = 0; i < pcs.size(); ++i) {
+    auto [it, inserted] = cache.names.try_emplace(pcs[i]);
+    if (inserted) {
+      if (pcs[i] == kOverflowPc) {
+        it->second = kOverflowName;
+      } else {
+        char buf[4096];
+        if (absl::Symbolize(reinterpret_cast<const void*>(pcs[i] - 1), buf,
+                            sizeof(buf))) {
+          it->second = demangle_if_mangled(buf);
+        }
+      }
+    }
+    // unordered_map nodes are stable: the pointer stays valid.
+    out[i] = &it->second;
+  }
+  return out;
+}
+
+bool starts_with(std::string_view s, std::string_view prefix) {
+  return s.substr(0, prefix.size()) == prefix;
+}
+
+// Frames of the ParkingLot and of the profiler itself: dropped from the top
+// of every stack so that a mutex-profile stack starts at the primitive
+// (contend::Mutex::unlock...) as Go's starts at sync.(*Mutex).Unlock.
+bool is_machinery_frame(const std::string& name) {
+  return starts_with(name, "contend::internal::");
+}
+
+// Frames that are not the user's: skipped when naming a site.
+bool is_library_frame(const std::string& name) {
+  return name.empty() || starts_with(name, "contend::") ||
+         starts_with(name, "std::") || starts_with(name, "__gnu_cxx::") ||
+         starts_with(name, "absl::");
+}
+
+// ---------------------------------------------------------------------------
+// A snapshot with symbolized, trimmed and merged stacks.
+
+struct Sample {
+  std::vector<uintptr_t> pcs;  // innermost first, machinery trimmed
+  std::vector<const std::string*> names;
+  WaitKind kind;
+  const char* label;
+  double count;
+  int64_t delay_ns;
+};
+
+struct Resolved {
+  ProfileSnapshot snapshot;     // records moved out into samples
+  std::vector<Sample> samples;  // by delay, descending
+};
+
+Resolved resolve(ProfileType type) {
+  Resolved out;
+  out.snapshot = internal::profiler_snapshot(type);
+  std::vector<StackRecord>& records = out.snapshot.records;
+  std::vector<uintptr_t> all_pcs;
+  for (const StackRecord& r : records) {
+    all_pcs.insert(all_pcs.end(), r.pcs.begin(), r.pcs.end());
+  }
+  const std::vector<const std::string*> all_names = symbolize_all(all_pcs);
+  // Merge records that become equal once machinery frames are trimmed:
+  // samples bucketed by a hash of (trimmed pcs, kind, label address), then
+  // compared exactly. Labels have static storage, so equal addresses mean
+  // the same label.
+  std::unordered_map<uint64_t, std::vector<size_t>> index;
+  index.reserve(records.size());
+  out.samples.reserve(records.size() + 1);
+  size_t offset = 0;
+  for (StackRecord& r : records) {
+    const size_t n = r.pcs.size();
+    size_t first = 0;
+    while (first + 1 < n && is_machinery_frame(*all_names[offset + first])) {
+      ++first;
+    }
+    uint64_t h = static_cast<uint64_t>(r.kind) * 0x9e3779b97f4a7c15ULL ^
+                 reinterpret_cast<uintptr_t>(r.label);
+    for (size_t i = first; i < n; ++i) {
+      h = (h ^ r.pcs[i]) * 0xff51afd7ed558ccdULL;
+      h ^= h >> 32;
+    }
+    std::vector<size_t>& bucket = index[h];
+    Sample* same = nullptr;
+    for (size_t k : bucket) {
+      Sample& c = out.samples[k];
+      if (c.kind == r.kind && c.label == r.label && c.pcs.size() == n - first &&
+          std::equal(c.pcs.begin(), c.pcs.end(),
+                     r.pcs.begin() + static_cast<ptrdiff_t>(first))) {
+        same = &c;
+        break;
+      }
+    }
+    if (same != nullptr) {
+      same->count += r.count;
+      same->delay_ns += r.delay_ns;
+    } else {
+      bucket.push_back(out.samples.size());
+      if (first > 0) {
+        r.pcs.erase(r.pcs.begin(),
+                    r.pcs.begin() + static_cast<ptrdiff_t>(first));
+      }
+      out.samples.push_back(
+          Sample{std::move(r.pcs),
+                 std::vector<const std::string*>(
+                     all_names.begin() + static_cast<ptrdiff_t>(offset + first),
+                     all_names.begin() + static_cast<ptrdiff_t>(offset + n)),
+                 r.kind, r.label, r.count, r.delay_ns});
+    }
+    offset += n;
+  }
+  records.clear();
+  if (out.snapshot.overflow_count > 0) {
+    out.samples.push_back(Sample{{kOverflowPc},
+                                 symbolize_all({kOverflowPc}),
+                                 WaitKind::kOther,
+                                 nullptr,
+                                 out.snapshot.overflow_count,
+                                 out.snapshot.overflow_delay_ns});
+  }
+  std::stable_sort(
+      out.samples.begin(), out.samples.end(),
+      [](const Sample& a, const Sample& b) { return a.delay_ns > b.delay_ns; });
+  return out;
+}
+
+int64_t round_count(double count) {
+  if (!(count < 9.2e18)) return std::numeric_limits<int64_t>::max();
+  return static_cast<int64_t>(std::llround(count));
+}
+
+// ---------------------------------------------------------------------------
+// Minimal protobuf writer (wire format: varints and length-delimited fields).
+
+class ProtoWriter {
+ public:
+  static size_t varint_size(uint64_t v) {
+    size_t n = 1;
+    while (v >= 0x80) {
+      v >>= 7;
+      ++n;
+    }
+    return n;
+  }
+  void varint(uint64_t v) {
+    while (v >= 0x80) {
+      buf_.push_back(static_cast<char>((v & 0x7f) | 0x80));
+      v >>= 7;
+    }
+    buf_.push_back(static_cast<char>(v));
+  }
+  void key(uint32_t field, uint32_t wire_type) {
+    varint((static_cast<uint64_t>(field) << 3) | wire_type);
+  }
+  // proto3 scalars: zero is the default and is omitted, as Go's encoder does.
+  void uint64_opt(uint32_t field, uint64_t v) {
+    if (v == 0) return;
+    key(field, 0);
+    varint(v);
+  }
+  void int64_opt(uint32_t field, int64_t v) {
+    uint64_opt(field, static_cast<uint64_t>(v));  // two's complement varint
+  }
+  void bool_opt(uint32_t field, bool v) { uint64_opt(field, v ? 1 : 0); }
+  void bytes(uint32_t field, std::string_view s) {
+    key(field, 2);
+    varint(s.size());
+    buf_.append(s.data(), s.size());
+  }
+  void message(uint32_t field, const ProtoWriter& m) { bytes(field, m.buf_); }
+  // Packed repeated varints: the payload length first, so the values are
+  // encoded twice (once to size them); no temporary buffer.
+  void packed(uint32_t field, const uint64_t* vs, size_t n) {
+    size_t len = 0;
+    for (size_t i = 0; i < n; ++i) len += varint_size(vs[i]);
+    key(field, 2);
+    varint(len);
+    for (size_t i = 0; i < n; ++i) varint(vs[i]);
+  }
+  void clear() { buf_.clear(); }
+  void reserve(size_t n) { buf_.reserve(n); }
+  const std::string& data() const { return buf_; }
+
+ private:
+  std::string buf_;
+};
+
+// perftools.profiles.Profile field numbers (profile.proto).
+namespace pb {
+constexpr uint32_t kSampleType = 1, kSample = 2, kMapping = 3, kLocation = 4,
+                   kFunction = 5, kStringTable = 6, kTimeNanos = 9,
+                   kDurationNanos = 10, kPeriodType = 11, kPeriod = 12,
+                   kComment = 13;
+constexpr uint32_t kValueTypeType = 1, kValueTypeUnit = 2;
+constexpr uint32_t kSampleLocationId = 1, kSampleValue = 2, kSampleLabel = 3;
+constexpr uint32_t kLabelKey = 1, kLabelStr = 2;
+constexpr uint32_t kMappingId = 1, kMappingStart = 2, kMappingLimit = 3,
+                   kMappingOffset = 4, kMappingFilename = 5,
+                   kMappingHasFunctions = 7;
+constexpr uint32_t kLocationId = 1, kLocationMappingId = 2,
+                   kLocationAddress = 3, kLocationLine = 4;
+constexpr uint32_t kLineFunctionId = 1;
+constexpr uint32_t kFunctionId = 1, kFunctionName = 2, kFunctionSystemName = 3;
+}  // namespace pb
+
+class StringTable {
+ public:
+  StringTable() { index(""); }
+  int64_t index(const std::string& s) {
+    auto [it, inserted] =
+        ids_.try_emplace(s, static_cast<int64_t>(strings_.size()));
+    if (inserted) strings_.push_back(s);
+    return it->second;
+  }
+  const std::vector<std::string>& strings() const { return strings_; }
+
+ private:
+  std::unordered_map<std::string, int64_t> ids_;
+  std::vector<std::string> strings_;
+};
+
+struct MappingInfo {
+  uint64_t start;
+  uint64_t limit;
+  uint64_t offset;
+  std::string file;
+};
+
+// Executable mappings of this process, the main executable first (pprof
+// treats the first mapping as the main binary).
+std::vector<MappingInfo> read_executable_mappings() {
+  std::vector<MappingInfo> out;
+  std::ifstream maps("/proc/self/maps");
+  std::string line;
+  while (std::getline(maps, line)) {
+    unsigned long long start = 0, limit = 0, offset = 0, inode = 0;
+    char perms[8] = {};
+    char dev[32] = {};
+    int path_at = 0;
+    if (std::sscanf(line.c_str(), "%llx-%llx %7s %llx %31s %llu %n", &start,
+                    &limit, perms, &offset, dev, &inode, &path_at) < 6) {
+      continue;
+    }
+    if (std::strchr(perms, 'x') == nullptr) continue;
+    std::string file =
+        path_at > 0 && static_cast<size_t>(path_at) <= line.size()
+            ? line.substr(static_cast<size_t>(path_at))
+            : std::string();
+    out.push_back(MappingInfo{start, limit, offset, std::move(file)});
+  }
+  char exe[4096];
+  const ssize_t len = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+  if (len > 0) {
+    const std::string exe_path(exe, static_cast<size_t>(len));
+    std::stable_partition(out.begin(), out.end(), [&](const MappingInfo& m) {
+      return m.file == exe_path;
+    });
+  }
+  return out;
+}
+
+int64_t wall_clock_ns() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+std::string encode_pprof(const Resolved& r) {
+  StringTable strings;
+  ProtoWriter profile;
+  auto value_type = [&](uint32_t field, const char* type, const char* unit) {
+    ProtoWriter vt;
+    vt.int64_opt(pb::kValueTypeType, strings.index(type));
+    vt.int64_opt(pb::kValueTypeUnit, strings.index(unit));
+    profile.message(field, vt);
+  };
+  // Go's layout for both the mutex and the block profile
+  // (runtime/pprof printCountCycleProfile): values are already scaled.
+  value_type(pb::kSampleType, "contentions", "count");
+  value_type(pb::kSampleType, "delay", "nanoseconds");
+
+  const std::vector<MappingInfo> maps = read_executable_mappings();
+  std::vector<uint64_t> mapping_ids(maps.size(), 0);  // 0 = not emitted
+  uint64_t next_mapping_id = 1;
+  std::vector<ProtoWriter> mapping_msgs;
+  auto mapping_for = [&](uintptr_t address) -> uint64_t {
+    for (size_t i = 0; i < maps.size(); ++i) {
+      if (address >= maps[i].start && address < maps[i].limit) {
+        if (mapping_ids[i] == 0) mapping_ids[i] = next_mapping_id++;
+        return mapping_ids[i];
+      }
+    }
+    return 0;
+  };
+
+  std::unordered_map<std::string, uint64_t> function_ids;
+  std::vector<ProtoWriter> function_msgs;
+  std::unordered_map<uintptr_t, uint64_t> location_ids;
+  std::vector<ProtoWriter> location_msgs;
+
+  const int64_t kind_key = strings.index("kind");
+  const int64_t lock_key = strings.index("lock");
+  profile.reserve(r.samples.size() * 64 + 4096);
+  std::vector<uint64_t> locs;
+  ProtoWriter sample;
+  for (const Sample& s : r.samples) {
+    locs.clear();
+    for (size_t i = 0; i < s.pcs.size(); ++i) {
+      const uintptr_t pc = s.pcs[i];
+      auto [it, inserted] =
+          location_ids.try_emplace(pc, location_ids.size() + 1);
+      if (inserted) {
+        ProtoWriter loc;
+        loc.uint64_opt(pb::kLocationId, it->second);
+        if (pc != kOverflowPc) {
+          // The call instruction, as pprof expects for non-leaf frames.
+          const uintptr_t address = pc - 1;
+          loc.uint64_opt(pb::kLocationMappingId, mapping_for(address));
+          loc.uint64_opt(pb::kLocationAddress, address);
+        }
+        const std::string& name = *s.names[i];
+        if (!name.empty()) {
+          auto [fit, finserted] =
+              function_ids.try_emplace(name, function_ids.size() + 1);
+          if (finserted) {
+            ProtoWriter fn;
+            fn.uint64_opt(pb::kFunctionId, fit->second);
+            fn.int64_opt(pb::kFunctionName, strings.index(name));
+            fn.int64_opt(pb::kFunctionSystemName, strings.index(name));
+            function_msgs.push_back(std::move(fn));
+          }
+          ProtoWriter line;
+          line.uint64_opt(pb::kLineFunctionId, fit->second);
+          loc.message(pb::kLocationLine, line);
+        }
+        location_msgs.push_back(std::move(loc));
+      }
+      locs.push_back(it->second);
+    }
+    sample.clear();
+    sample.packed(pb::kSampleLocationId, locs.data(), locs.size());
+    const uint64_t values[2] = {static_cast<uint64_t>(round_count(s.count)),
+                                static_cast<uint64_t>(s.delay_ns)};
+    sample.packed(pb::kSampleValue, values, 2);
+    if (s.pcs.size() != 1 || s.pcs[0] != kOverflowPc) {
+      ProtoWriter kind;
+      kind.int64_opt(pb::kLabelKey, kind_key);
+      kind.int64_opt(pb::kLabelStr,
+                     strings.index(internal::wait_kind_name(s.kind)));
+      sample.message(pb::kSampleLabel, kind);
+      if (s.label != nullptr) {
+        ProtoWriter lock;
+        lock.int64_opt(pb::kLabelKey, lock_key);
+        lock.int64_opt(pb::kLabelStr, strings.index(s.label));
+        sample.message(pb::kSampleLabel, lock);
+      }
+    }
+    profile.message(pb::kSample, sample);
+  }
+
+  for (size_t i = 0; i < maps.size(); ++i) {
+    if (mapping_ids[i] != 0) {
+      ProtoWriter m;
+      m.uint64_opt(pb::kMappingId, mapping_ids[i]);
+      m.uint64_opt(pb::kMappingStart, maps[i].start);
+      m.uint64_opt(pb::kMappingLimit, maps[i].limit);
+      m.uint64_opt(pb::kMappingOffset, maps[i].offset);
+      m.int64_opt(pb::kMappingFilename, strings.index(maps[i].file));
+      // Locations carry function names: pprof must not re-symbolize.
+      m.bool_opt(pb::kMappingHasFunctions, true);
+      mapping_msgs.push_back(std::move(m));
+    }
+  }
+  // Mapping ids were handed out in first-use order; emit them sorted by id.
+  std::vector<std::pair<uint64_t, const ProtoWriter*>> ordered;
+  {
+    size_t k = 0;
+    for (size_t i = 0; i < maps.size(); ++i) {
+      if (mapping_ids[i] != 0)
+        ordered.emplace_back(mapping_ids[i], &mapping_msgs[k++]);
+    }
+    std::sort(ordered.begin(), ordered.end(),
+              [](const auto& a, const auto& b) { return a.first < b.first; });
+  }
+  for (const auto& [id, msg] : ordered) profile.message(pb::kMapping, *msg);
+  for (const ProtoWriter& loc : location_msgs) {
+    profile.message(pb::kLocation, loc);
+  }
+  for (const ProtoWriter& fn : function_msgs) {
+    profile.message(pb::kFunction, fn);
+  }
+
+  profile.int64_opt(pb::kTimeNanos, wall_clock_ns());
+  if (r.snapshot.window_start_ns != 0) {
+    profile.int64_opt(pb::kDurationNanos,
+                      r.snapshot.now_ns - r.snapshot.window_start_ns);
+  }
+  value_type(pb::kPeriodType, "contentions", "count");
+  profile.int64_opt(pb::kPeriod, 1);
+  const std::string comment =
+      std::string("contend ") +
+      (r.snapshot.type == ProfileType::kMutex ? "mutex profile, fraction "
+                                              : "block profile, rate_ns ") +
+      std::to_string(r.snapshot.period);
+  const int64_t comment_index = strings.index(comment);
+  int64_t overflow_index = 0;
+  if (r.snapshot.overflow_count > 0) {
+    overflow_index = strings.index(
+        "contend: stack table full (cap " +
+        std::to_string(r.snapshot.max_stacks) +
+        "): " + std::to_string(round_count(r.snapshot.overflow_count)) +
+        " events, " + std::to_string(r.snapshot.overflow_delay_ns) +
+        " ns not attributed to a stack");
+  }
+  // Strings last: every index above is final now.
+  for (const std::string& s : strings.strings()) {
+    profile.bytes(pb::kStringTable, s);
+  }
+  profile.key(pb::kComment, 0);
+  profile.varint(static_cast<uint64_t>(comment_index));
+  if (overflow_index != 0) {
+    profile.key(pb::kComment, 0);
+    profile.varint(static_cast<uint64_t>(overflow_index));
+  }
+  return profile.data();
+}
+
+std::string gzip(const std::string& in) {
+  z_stream zs;
+  std::memset(&zs, 0, sizeof(zs));
+  // windowBits 15 + 16: zlib writes a gzip header and trailer. Level 1
+  // (Z_BEST_SPEED), as Go's runtime/pprof uses gzip.BestSpeed: profiles are
+  // written while the process runs, so time matters more than bytes.
+  if (deflateInit2(&zs, Z_BEST_SPEED, Z_DEFLATED, 15 + 16, 8,
+                   Z_DEFAULT_STRATEGY) != Z_OK) {
+    return std::string();
+  }
+  std::string out(deflateBound(&zs, static_cast<uLong>(in.size())), '\0');
+  zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(in.data()));
+  zs.avail_in = static_cast<uInt>(in.size());
+  zs.next_out = reinterpret_cast<Bytef*>(out.data());
+  zs.avail_out = static_cast<uInt>(out.size());
+  const int rc = deflate(&zs, Z_FINISH);
+  out.resize(zs.total_out);
+  deflateEnd(&zs);
+  return rc == Z_STREAM_END ? out : std::string();
+}
+
+// ---------------------------------------------------------------------------
+// Text (Go's debug=1 legacy format, plus labels and the overflow line).
+
+std::string hex(uintptr_t v) {
+  char buf[32];
+  std::snprintf(buf, sizeof(buf), "%#" PRIxPTR, v);
+  return buf;
+}
+
+void append_hex(std::string* out, uintptr_t v) {
+  char buf[24];
+  const int n = std::snprintf(buf, sizeof(buf), "%#" PRIxPTR, v);
+  out->append(buf, static_cast<size_t>(n));
+}
+
+void write_text(const Resolved& r, std::ostream& out) {
+  // Built in one string: ostream insertion per field is several times
+  // slower for large profiles.
+  std::string text;
+  text += r.snapshot.type == ProfileType::kMutex ? "--- mutex:\n"
+                                                 : "--- contention:\n";
+  // Delays are in nanoseconds, so a "cycle" is a nanosecond.
+  text += "cycles/second=1000000000\n";
+  text += "sampling period=" + std::to_string(r.snapshot.period) + "\n";
+  for (const Sample& s : r.samples) {
+    text += std::to_string(s.delay_ns);
+    text += ' ';
+    text += std::to_string(round_count(s.count));
+    text += " @";
+    for (uintptr_t pc : s.pcs) {
+      text += ' ';
+      append_hex(&text, pc);
+    }
+    text += '\n';
+    for (size_t i = 0; i < s.pcs.size(); ++i) {
+      const std::string& name = *s.names[i];
+      text += "#\t";
+      append_hex(&text, s.pcs[i] == kOverflowPc ? 0 : s.pcs[i] - 1);
+      text += '\t';
+      text += name.empty() ? "??" : name;
+      text += '\n';
+    }
+    if (s.pcs.size() != 1 || s.pcs[0] != kOverflowPc) {
+      text += "#\tlabels: kind=";
+      text += internal::wait_kind_name(s.kind);
+      if (s.label != nullptr) {
+        text += " lock=";
+        text += s.label;
+      }
+      text += '\n';
+    }
+    text += '\n';
+  }
+  if (r.snapshot.overflow_count > 0) {
+    text += "# overflow: stack table full (cap " +
+            std::to_string(r.snapshot.max_stacks) +
+            "): " + std::to_string(round_count(r.snapshot.overflow_count)) +
+            " events, " + std::to_string(r.snapshot.overflow_delay_ns) +
+            " ns not attributed to a stack\n";
+  } else {
+    text += "# overflow: 0 events\n";
+  }
+  out << text;
+}
+
+// ---------------------------------------------------------------------------
+// Analysis.
+
+ProfileAnalysis analyze_resolved(const Resolved& r, size_t top) {
+  ProfileAnalysis a;
+  a.enabled = r.snapshot.period > 0;
+  a.wall_seconds = r.snapshot.window_start_ns == 0
+                       ? 0
+                       : static_cast<double>(r.snapshot.now_ns -
+                                             r.snapshot.window_start_ns) /
+                             1e9;
+  a.overflow_contentions = r.snapshot.overflow_count;
+  auto fill_rates = [&](int64_t delay_ns, double* per_second, double* f,
+                        double* ceiling) {
+    *per_second =
+        a.wall_seconds > 0 ? static_cast<double>(delay_ns) / a.wall_seconds : 0;
+    *f = std::min(1.0, *per_second / 1e9);
+    *ceiling = *f > 0 ? 1.0 / *f : std::numeric_limits<double>::infinity();
+  };
+  std::map<std::pair<std::string, std::string>, size_t> by_site;
+  std::vector<Site> sites;
+  for (const Sample& s : r.samples) {
+    const int64_t count = round_count(s.count);
+    a.contentions += count;
+    a.delay_ns += s.delay_ns;
+    size_t owner = 0;
+    while (owner < s.names.size() && is_library_frame(*s.names[owner])) {
+      ++owner;
+    }
+    if (owner == s.names.size()) owner = 0;
+    std::string function =
+        s.names.empty() || s.names[owner]->empty() ? "??" : *s.names[owner];
+    std::string label = s.label != nullptr ? s.label : "";
+    auto [it, inserted] =
+        by_site.try_emplace(std::make_pair(function, label), sites.size());
+    if (inserted) {
+      Site site;
+      site.function = std::move(function);
+      site.label = std::move(label);
+      for (const std::string* name : s.names) {
+        site.stack.push_back(name->empty() ? "??" : *name);
+      }
+      sites.push_back(std::move(site));
+    }
+    Site& site = sites[it->second];
+    site.contentions += count;
+    site.delay_ns += s.delay_ns;
+  }
+  for (Site& site : sites) {
+    fill_rates(site.delay_ns, &site.delay_per_second_ns,
+               &site.serialized_fraction, &site.amdahl_ceiling);
+  }
+  fill_rates(a.delay_ns, &a.delay_per_second_ns, &a.serialized_fraction,
+             &a.amdahl_ceiling);
+  std::stable_sort(
+      sites.begin(), sites.end(),
+      [](const Site& x, const Site& y) { return x.delay_ns > y.delay_ns; });
+  if (sites.size() > top) sites.resize(top);
+  a.sites = std::move(sites);
+  return a;
+}
+
+std::string format_seconds(double ns) {
+  char buf[64];
+  if (ns >= 1e9) {
+    std::snprintf(buf, sizeof(buf), "%.3f s", ns / 1e9);
+  } else if (ns >= 1e6) {
+    std::snprintf(buf, sizeof(buf), "%.3f ms", ns / 1e6);
+  } else if (ns >= 1e3) {
+    std::snprintf(buf, sizeof(buf), "%.3f us", ns / 1e3);
+  } else {
+    std::snprintf(buf, sizeof(buf), "%.0f ns", ns);
+  }
+  return buf;
+}
+
+std::string format_ceiling(double c) {
+  if (std::isinf(c)) return "unbounded";
+  char buf[32];
+  std::snprintf(buf, sizeof(buf), "%.1fx", c);
+  return buf;
+}
+
+std::string format_percent(double f) {
+  char buf[32];
+  std::snprintf(buf, sizeof(buf), "%.1f%%", f * 100);
+  return buf;
+}
+
+void write_analysis(const ProfileAnalysis& a, const char* title,
+                    const char* site_title, std::ostream& out) {
+  out << title << ": ";
+  if (!a.enabled && a.contentions == 0) {
+    out << "off\n";
+    return;
+  }
+  char window[64];
+  std::snprintf(window, sizeof(window), "%.3f", a.wall_seconds);
+  out << "window " << window << " s, total delay "
+      << format_seconds(static_cast<double>(a.delay_ns)) << " in "
+      << a.contentions << " events = " << format_seconds(a.delay_per_second_ns)
+      << "/s -> serialized ~" << format_percent(a.serialized_fraction)
+      << ", Amdahl ceiling ~" << format_ceiling(a.amdahl_ceiling) << "\n";
+  if (a.overflow_contentions > 0) {
+    out << "  (" << round_count(a.overflow_contentions)
+        << " events in the overflow bucket: stack table full)\n";
+  }
+  out << "  " << site_title << ":\n";
+  int rank = 0;
+  for (const Site& s : a.sites) {
+    out << "  " << ++rank << ". " << s.function;
+    if (!s.label.empty()) out << " [lock=" << s.label << "]";
+    out << "  delay " << format_seconds(static_cast<double>(s.delay_ns)) << " ("
+        << format_seconds(s.delay_per_second_ns) << "/s, f~"
+        << format_percent(s.serialized_fraction) << ", ceiling "
+        << format_ceiling(s.amdahl_ceiling) << "), " << s.contentions
+        << " events\n";
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Timeline JSON.
+
+void json_string(std::ostream& out, std::string_view s) {
+  out << '"';
+  for (char c : s) {
+    switch (c) {
+      case '"':
+        out << "\\\"";
+        break;
+      case '\\':
+        out << "\\\\";
+        break;
+      case '\n':
+        out << "\\n";
+        break;
+      case '\t':
+        out << "\\t";
+        break;
+      default:
+        if (static_cast<unsigned char>(c) < 0x20) {
+          char buf[8];
+          std::snprintf(buf, sizeof(buf), "\\u%04x", c);
+          out << buf;
+        } else {
+          out << c;
+        }
+    }
+  }
+  out << '"';
+}
+
+// Microseconds with nanosecond precision, exactly ("12.345").
+std::string micros(int64_t ns) {
+  char buf[40];
+  const char* sign = ns < 0 ? "-" : "";
+  const uint64_t a =
+      ns < 0 ? static_cast<uint64_t>(-(ns + 1)) + 1 : static_cast<uint64_t>(ns);
+  std::snprintf(buf, sizeof(buf), "%s%" PRIu64 ".%03" PRIu64, sign, a / 1000,
+                a % 1000);
+  return buf;
+}
+
+const char* status_name(internal::ParkStatus s) {
+  switch (s) {
+    case internal::ParkStatus::kUnparked:
+      return "unparked";
+    case internal::ParkStatus::kInvalid:
+      return "invalid";
+    case internal::ParkStatus::kTimedOut:
+      return "timed_out";
+    case internal::ParkStatus::kCancelled:
+      return "cancelled";
+  }
+  return "?";
+}
+
+std::string thread_name(uint32_t tid) {
+  std::ifstream comm("/proc/self/task/" + std::to_string(tid) + "/comm");
+  std::string name;
+  if (comm && std::getline(comm, name) && !name.empty()) {
+    return name + " (" + std::to_string(tid) + ")";
+  }
+  return "thread " + std::to_string(tid);
+}
+
+}  // namespace
+
+int set_mutex_profile_fraction(int n) {
+  return internal::profiler_set_mutex_fraction(n);
+}
+
+int64_t set_block_profile_rate(int64_t rate_ns) {
+  return internal::profiler_set_block_rate(rate_ns);
+}
+
+void write_mutex_profile(std::ostream& out, int debug) {
+  const Resolved r = resolve(ProfileType::kMutex);
+  if (debug > 0) {
+    write_text(r, out);
+  } else {
+    out << gzip(encode_pprof(r));
+  }
+}
+
+void write_block_profile(std::ostream& out, int debug) {
+  const Resolved r = resolve(ProfileType::kBlock);
+  if (debug > 0) {
+    write_text(r, out);
+  } else {
+    out << gzip(encode_pprof(r));
+  }
+}
+
+void write_text_report(std::ostream& out) {
+  const Resolved mutex = resolve(ProfileType::kMutex);
+  const Resolved block = resolve(ProfileType::kBlock);
+  write_text(mutex, out);
+  out << '\n';
+  write_text(block, out);
+  out << "\n--- analysis:\n";
+  write_analysis(analyze_resolved(mutex, 10),
+                 "mutex profile (charged to the releaser)",
+                 "top bottleneck owners", out);
+  write_analysis(analyze_resolved(block, 10),
+                 "block profile (charged to the waiter)", "top blocked sites",
+                 out);
+}
+
+void reset() { internal::profiler_reset(); }
+
+void start_timeline(const TimelineOptions& options) {
+  internal::timeline_start(options.events_per_thread, options.max_threads);
+}
+
+void stop_timeline() { internal::timeline_stop(); }
+
+void write_timeline_json(std::ostream& out) {
+  const internal::TimelineSnapshot snap = internal::timeline_snapshot();
+  const int pid = static_cast<int>(getpid());
+  // Timestamps relative to the earliest event (or the start), so that they
+  // stay small and non-negative.
+  int64_t base = snap.start_ns;
+  for (const auto& t : snap.threads) {
+    for (const auto& e : t.entries) base = std::min(base, e.start_ns);
+  }
+  std::vector<uint32_t> tids;
+  std::ostringstream events;
+  bool first = true;
+  auto begin_event = [&]() {
+    events << (first ? "\n" : ",\n");
+    first = false;
+  };
+  uint64_t next_flow = 1;
+  for (const auto& t : snap.threads) {
+    tids.push_back(t.tid);
+    for (const auto& e : t.entries) {
+      const char* kind = internal::wait_kind_name(e.kind);
+      const char* label = e.label;
+      if (e.type == internal::TimelineEntry::Type::kRelease) {
+        begin_event();
+        events << R"({"ph":"i","s":"t","cat":"contend","pid":)" << pid
+               << ",\"tid\":" << t.tid
+               << ",\"ts\":" << micros(e.start_ns - base) << ",\"name\":";
+        json_string(events, std::string("contended release ") + kind);
+        events << ",\"args\":{\"key\":\""
+               << hex(reinterpret_cast<uintptr_t>(e.key))
+               << "\",\"delay_ns\":" << e.delay_ns
+               << ",\"waiters\":" << e.waiters << "}}";
+        continue;
+      }
+      const bool woken = e.other_tid != 0;
+      const uint64_t flow = woken ? next_flow++ : 0;
+      begin_event();
+      events << R"({"ph":"X","cat":"contend","pid":)" << pid
+             << ",\"tid\":" << t.tid << ",\"ts\":" << micros(e.start_ns - base)
+             << ",\"dur\":" << micros(e.end_ns - e.start_ns) << ",\"name\":";
+      json_string(events, label != nullptr ? std::string(label)
+                                           : std::string("wait ") + kind);
+      events << ",\"args\":{\"key\":\""
+             << hex(reinterpret_cast<uintptr_t>(e.key)) << "\",\"kind\":\""
+             << kind << "\",\"status\":\"" << status_name(e.status)
+             << "\",\"wait_ns\":" << (e.end_ns - e.start_ns);
+      if (label != nullptr) {
+        events << ",\"label\":";
+        json_string(events, label);
+      }
+      if (woken) events << ",\"waker_tid\":" << e.other_tid;
+      events << "}";
+      if (woken) {
+        events << ",\"bind_id\":\"" << hex(flow) << "\",\"flow_in\":true}";
+        // The waker's side: a zero-length slice at the dequeue time, the
+        // source of the flow arrow.
+        tids.push_back(e.other_tid);
+        begin_event();
+        events << R"({"ph":"X","cat":"contend","pid":)" << pid
+               << ",\"tid\":" << e.other_tid
+               << ",\"ts\":" << micros(e.end_ns - base)
+               << ",\"dur\":0.000,\"name\":";
+        json_string(events, std::string("wake ") + kind);
+        events << ",\"args\":{\"key\":\""
+               << hex(reinterpret_cast<uintptr_t>(e.key))
+               << "\",\"woken_tid\":" << t.tid << "},\"bind_id\":\""
+               << hex(flow) << "\",\"flow_out\":true}";
+      } else {
+        events << "}";
+      }
+    }
+  }
+  std::sort(tids.begin(), tids.end());
+  tids.erase(std::unique(tids.begin(), tids.end()), tids.end());
+  out << "{\"displayTimeUnit\":\"ns\",\"traceEvents\":[";
+  out << R"({"ph":"M","pid":)" << pid
+      << R"(,"name":"process_name","args":{"name":"contend timeline"}})";
+  for (uint32_t tid : tids) {
+    out << ",\n"
+        << R"({"ph":"M","pid":)" << pid << ",\"tid\":" << tid
+        << R"(,"name":"thread_name","args":{"name":)";
+    json_string(out, thread_name(tid));
+    out << "}}";
+  }
+  if (!first) out << ',';
+  out << events.str()
+      << "\n],\"otherData\":{\"running\":" << (snap.running ? "true" : "false")
+      << ",\"duration_ns\":" << (snap.stop_ns - snap.start_ns)
+      << ",\"overwritten_events\":" << snap.overwritten
+      << ",\"dropped_events\":" << snap.dropped << "}}\n";
+}
+
+Analysis analyze(const AnalyzeOptions& options) {
+  Analysis a;
+  a.mutex = analyze_resolved(resolve(ProfileType::kMutex), options.top);
+  a.block = analyze_resolved(resolve(ProfileType::kBlock), options.top);
+  return a;
+}
+
+}  // namespace contend::profile
