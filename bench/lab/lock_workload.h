@@ -1,0 +1,70 @@
+// Copyright 2026 The contend Authors.
+//
+// The lab workload for any Lockable / SharedLockable type: the body that
+// run_workload() drives, and the RunFn a module registers for its lock.
+
+#ifndef CONTEND_BENCH_LAB_LOCK_WORKLOAD_H_
+#define CONTEND_BENCH_LAB_LOCK_WORKLOAD_H_
+
+#include <cstdint>
+#include <memory>
+
+#include "bench/lab/harness.h"
+#include "bench/lab/registry.h"
+#include "bench/lab/workload.h"
+
+namespace contend::lab {
+
+// True for types with lock_shared()/unlock_shared() (SharedLockable).
+template <class L>
+concept SharedLockable = requires(L& l) {
+  l.lock_shared();
+  l.unlock_shared();
+};
+
+// The lock and the data it protects, on separate cache lines. An exclusive op
+// increments `counter` non-atomically (so a lock that fails to exclude loses
+// updates, and verify() sees it) and feeds it into the critical work; a
+// shared op only reads it. Types without a shared mode take the exclusive
+// lock for shared ops.
+template <class Lock>
+struct LockWorkloadState {
+  alignas(128) Lock lock;
+  alignas(128) uint64_t counter = 0;
+
+  uint64_t op(OpContext& ctx, bool shared, uint64_t chain) {
+    ctx.start_acquire();
+    if constexpr (SharedLockable<Lock>) {
+      if (shared) {
+        lock.lock_shared();
+        ctx.acquired(true);
+        chain = ctx.critical(chain ^ counter);
+        lock.unlock_shared();
+        return chain;
+      }
+    }
+    lock.lock();
+    ctx.acquired(shared);
+    ++counter;
+    chain = ctx.critical(chain ^ counter);
+    lock.unlock();
+    return chain;
+  }
+
+  bool verify(const Result& r) const {
+    // Without a shared mode every op was exclusive and incremented.
+    const int64_t increments = SharedLockable<Lock> ? r.writes : r.total_ops;
+    return counter == static_cast<uint64_t>(increments);
+  }
+};
+
+// A RunFn for Lock: register it with CONTEND_LAB_REGISTER.
+template <class Lock>
+Result run_lock_workload(const Workload& w, const RunControl& ctl) {
+  auto state = std::make_unique<LockWorkloadState<Lock>>();
+  return run_workload(w, ctl, *state);
+}
+
+}  // namespace contend::lab
+
+#endif  // CONTEND_BENCH_LAB_LOCK_WORKLOAD_H_

@@ -1,0 +1,143 @@
+"""``python3 -m contend lab``: the lab command line (what ``tools/lab`` runs).
+
+With no flags it runs the seed's decision matrix in about a minute, prints the
+seed's tables with measured numbers and a recommendation per row on stdout,
+reports progress on stderr, and writes ``lab-out/`` (report.md, results.json,
+results.csv, PNG plots, and the run's contention profile as pprof files).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from typing import Sequence
+
+from contend import lab, report
+
+__all__ = ["main"]
+
+_EXPERIMENTS = {
+    "rw": "rw", "a": "rw", "matrix": "rw",
+    "seed": "seed", "b": "seed", "table": "seed",
+    "crossover": "crossover", "c": "crossover",
+    "scaling": "scaling", "d": "scaling", "threads": "scaling",
+}
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="tools/lab",
+        description="Run the seed article's lock decision matrix on this machine "
+        "and say which primitive to use.",
+    )
+    p.add_argument(
+        "--experiments",
+        default="rw,seed,crossover,scaling",
+        help="comma-separated subset of: rw (a: RWMutex vs Mutex by read share x "
+        "hold time), seed (b: 4 readers + 1 writer, 50 ns vs 5 us), crossover "
+        "(c: hold-time sweep), scaling (throughput vs threads). Default: all.",
+    )
+    p.add_argument("--threads", type=int, default=None,
+                   help="threads for table (a) and the top of the scaling sweep "
+                   "(default 4)")
+    p.add_argument("--duration", type=float, default=None,
+                   help="seconds per run (default 0.2; --quick 0.04)")
+    p.add_argument("--repetitions", type=int, default=None,
+                   help="interleaved repetitions per configuration; medians are "
+                   "reported (default 3; --quick 1)")
+    p.add_argument("--outside", type=int, default=None,
+                   help="ns of busy work between ops in (a)-(c) (default 0: the "
+                   "lock is saturated, as in Go's RunParallel benchmarks)")
+    p.add_argument("--quick", action="store_true",
+                   help="CI size: short runs, fewer points (a few seconds)")
+    p.add_argument("--out", default="lab-out",
+                   help="output directory (default lab-out)")
+    p.add_argument("--no-profile", action="store_true",
+                   help="do not profile the run (no pprof files)")
+    p.add_argument("--list", action="store_true",
+                   help="list the registered primitives and exit")
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    if args.list:
+        for p in lab.primitives():
+            mode = "shared+exclusive" if p.has_shared_mode else "exclusive"
+            print(f"{p.name:<18} {p.display_name:<20} {mode:<17} {p.description}")
+        return 0
+
+    exps = []
+    for e in args.experiments.split(","):
+        e = e.strip()
+        if not e:
+            continue
+        if e not in _EXPERIMENTS:
+            print(f"tools/lab: unknown experiment {e!r} "
+                  f"(choose from rw, seed, crossover, scaling)", file=sys.stderr)
+            return 2
+        if _EXPERIMENTS[e] not in exps:
+            exps.append(_EXPERIMENTS[e])
+    overrides: dict[str, object] = {"experiments": tuple(exps)}
+    if args.threads is not None:
+        if args.threads < 1:
+            print("tools/lab: --threads must be >= 1", file=sys.stderr)
+            return 2
+        overrides["threads"] = args.threads
+        overrides["scaling_threads"] = tuple(
+            t for t in (1, 2, 4, 8, 16, 32, 64) if t < args.threads) + (args.threads,)
+    if args.duration is not None:
+        overrides["duration"] = args.duration
+    if args.repetitions is not None:
+        overrides["repetitions"] = args.repetitions
+    if args.outside is not None:
+        overrides["outside_ns"] = args.outside
+    if args.no_profile:
+        overrides["profile"] = False
+
+    def progress(msg: str) -> None:
+        print(msg, file=sys.stderr, flush=True)
+
+    cfg = (lab.MatrixConfig.quick(**overrides) if args.quick
+           else lab.MatrixConfig(**overrides))
+    busy = _busy_warning()
+    if busy:
+        progress(busy)
+    progress(f"lab: calibrating busy work and running {', '.join(exps)} "
+             f"({cfg.duration:g} s per run, {cfg.repetitions} repetition(s))")
+    t0 = time.monotonic()
+    rep = lab.matrix(cfg, progress=progress)
+    sys.stdout.write(report.tables_text(rep))
+    sys.stdout.flush()
+    written = report.write_outputs(rep, args.out)
+    progress(f"lab: done in {time.monotonic() - t0:.0f} s; wrote "
+             + ", ".join(_show(p) for p in written))
+    if busy:
+        progress(busy)
+    return 0
+
+
+def _busy_warning() -> str:
+    """A warning when other processes compete for the CPUs (noisy numbers)."""
+    try:
+        load = os.getloadavg()[0]
+    except OSError:
+        return ""
+    cpus = os.cpu_count() or 1
+    if load <= 0.5 * cpus:
+        return ""
+    return (f"lab: WARNING: load average {load:.1f} on {cpus} CPUs: other processes "
+            "compete for the CPUs, so lock timings (especially reader/writer "
+            "locks, whose readers get preempted while holding the lock) will be "
+            "noisy; rerun on a quiet machine before deciding")
+
+
+def _show(path: str) -> str:
+    rel = os.path.relpath(path)
+    return path if rel.startswith("..") else rel
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,16 @@
+// Copyright 2026 The contend Authors.
+//
+// contend._native: pybind11 bindings only, 1:1 with the C++ API. The typed,
+// documented Python API is the pure-Python package around it
+// (python/contend/*.py); users never import _native directly.
+
+#include <pybind11/pybind11.h>
+
+#include "python/contend/bindings.h"
+
+PYBIND11_MODULE(_native, m) {
+  m.doc() = "contend native bindings (use the `contend` package instead)";
+  contend::python::bind_sync(m);
+  contend::python::bind_profile(m);
+  contend::python::bind_lab(m);
+}

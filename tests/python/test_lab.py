@@ -1,0 +1,162 @@
+"""Property tests of the lab engine through contend.lab: the invariants every
+Result must satisfy, for arbitrary workloads on every registered primitive."""
+
+from __future__ import annotations
+
+import statistics
+import sys
+
+import pytest
+from hypothesis import given, settings, strategies as st
+
+import contend
+from contend import lab
+
+PRIMITIVES = [p.name for p in lab.primitives()]
+SHARED = {p.name for p in lab.primitives() if p.has_shared_mode}
+
+
+def test_registry_has_core_and_peer_primitives():
+    assert {"mutex", "rwmutex", "std_mutex", "std_shared_mutex", "absl_mutex"} <= set(PRIMITIVES)
+    assert {"rwmutex", "std_shared_mutex", "absl_mutex"} <= SHARED
+    assert "mutex" not in SHARED
+
+
+@st.composite
+def workloads(draw):
+    threads = draw(st.integers(1, 4))
+    fixed = draw(st.booleans())
+    return lab.Workload(
+        primitive=draw(st.sampled_from(PRIMITIVES)),
+        threads=threads,
+        read_share=draw(st.floats(0.0, 1.0)),
+        writers=draw(st.one_of(st.none(), st.integers(0, threads))),
+        critical_ns=draw(st.sampled_from([0, 10, 50, 200, 1000, 3000])),
+        outside_ns=draw(st.sampled_from([0, 50, 500])),
+        duration=0.01,
+        ops=draw(st.integers(1, 3000)) if fixed else 0,
+        seed=draw(st.integers(0, 2**32)),
+        latency_sample=draw(st.sampled_from([0, 1, 3, 8])),
+    )
+
+
+def check_latency(lat: lab.Latency, what: str) -> None:
+    if lat.count == 0:
+        assert (lat.p50_ns, lat.p99_ns, lat.max_ns) == (0, 0, 0), what
+        return
+    chain = [lat.min_ns, lat.p50_ns, lat.p90_ns, lat.p99_ns, lat.p999_ns, lat.max_ns]
+    assert chain == sorted(chain), f"{what}: percentiles not monotone: {chain}"
+    assert lat.min_ns <= lat.mean_ns <= lat.max_ns, what
+
+
+@settings(max_examples=60)
+@given(w=workloads())
+def test_result_invariants(w):
+    (r,) = lab.run(w)
+    n = w.threads
+    assert len(r.per_thread) == n
+    assert r.total_ops == sum(t.ops for t in r.per_thread)
+    assert r.total_ops == r.reads + r.writes
+    assert r.reads == sum(t.reads for t in r.per_thread)
+    assert all(t.ops == t.reads + t.writes for t in r.per_thread)
+    assert r.exclusion_ok, "the protected counter lost an update"
+    assert not r.cancelled
+    assert 0.0 <= r.fairness <= 1.0
+    if w.ops:
+        assert r.total_ops == w.ops
+        shares = sorted(t.ops for t in r.per_thread)
+        assert shares[-1] - shares[0] <= 1, f"fixed shares unequal: {shares}"
+    else:
+        assert r.elapsed_s >= w.duration * 0.95
+    if w.writers is not None:
+        for i, t in enumerate(r.per_thread):
+            if i < w.writers:
+                assert t.reads == 0, "a dedicated writer read"
+            else:
+                assert t.writes == 0, "a dedicated reader wrote"
+    elif w.read_share == 0.0:
+        assert r.reads == 0
+    elif w.read_share == 1.0:
+        assert r.writes == 0
+    if r.total_ops:
+        assert r.ops_per_sec == pytest.approx(r.total_ops / r.elapsed_s, rel=1e-6)
+        assert r.ns_per_op == pytest.approx(r.elapsed_s * 1e9 / r.total_ops, rel=1e-6)
+    for lat, what in ((r.latency, "all"), (r.read_latency, "read"),
+                      (r.write_latency, "write")):
+        check_latency(lat, what)
+    assert r.latency.count == r.read_latency.count + r.write_latency.count
+    assert r.latency.count <= r.total_ops
+    if w.latency_sample == 0:
+        assert r.latency.count == 0
+    if w.latency_sample == 1:
+        assert r.latency.count == r.total_ops
+
+
+@pytest.mark.parametrize("primitive", ["mutex", "rwmutex", "std_mutex"])
+def test_zero_ns_critical_section_is_never_slower_than_5us(primitive):
+    # Interleaved repetitions, medians: a 0 ns critical section must not be
+    # slower than a 5 us one beyond noise (it should be far faster).
+    fast, slow = [], []
+    for rep in range(3):
+        for crit, into in ((0, fast), (5000, slow)):
+            (r,) = lab.run(primitive=primitive, threads=2, read_share=0.5,
+                           critical_ns=crit, outside_ns=0, duration=0.05, seed=rep)
+            into.append(r.ops_per_sec)
+    assert statistics.median(fast) >= 0.8 * statistics.median(slow), (fast, slow)
+
+
+def test_sweep_is_a_cartesian_product_and_to_dataframe():
+    rs = lab.run(primitive=["mutex", "rwmutex"], threads=[1, 2], critical_ns=50,
+                 duration=0.01, repetitions=2)
+    assert len(rs) == 8
+    assert [r.repetition for r in rs] == [0] * 4 + [1] * 4
+    assert len(rs.where(primitive="mutex")) == 4
+    pd = pytest.importorskip("pandas")
+    df = rs.to_dataframe()
+    assert isinstance(df, pd.DataFrame)
+    assert len(df) == 8
+    for col in ("primitive", "threads", "ops_per_sec", "latency_p99_ns", "fairness"):
+        assert col in df.columns
+    assert (df["total_ops"] > 0).all()
+
+
+def test_bad_workloads_are_rejected():
+    with pytest.raises(ValueError, match="threads"):
+        lab.run(primitive="mutex", threads=0)
+    with pytest.raises(ValueError, match="read_share"):
+        lab.run(primitive="mutex", read_share=1.5)
+    with pytest.raises(KeyError, match="known"):
+        lab.run(primitive="no_such_lock")
+    with pytest.raises(TypeError):
+        lab.run(primitiv="mutex")
+
+
+def test_profile_capture_names_the_workload():
+    if not contend._native.lab.profile_capture_available():
+        pytest.skip("profiler not linked")
+    (r,) = lab.run(primitive="mutex", threads=4, critical_ns=2000, outside_ns=0,
+                   duration=0.05, capture_profile=True)
+    assert r.mutex_profile[:2] == b"\x1f\x8b"  # gzip
+    assert r.block_profile[:2] == b"\x1f\x8b"
+
+
+def test_quick_matrix_tables():
+    rep = lab.matrix(quick=True, experiments=("rw", "seed", "crossover"),
+                     duration=0.01, profile=False)
+    assert len(rep.rw_table) == 8
+    assert {c.share_bucket for c in rep.rw_table} == {">99%", "95-99%", "70-95%", "<70%"}
+    for c in rep.rw_table:
+        assert c.measured in ("Mutex", "RWMutex")
+        assert c.speedup == pytest.approx(c.rwmutex_ops_per_sec / c.mutex_ops_per_sec)
+    assert {(r.primitive, r.critical_ns) for r in rep.seed_table} >= {
+        ("mutex", 50), ("rwmutex", 50), ("mutex", 5000), ("rwmutex", 5000)}
+    c = rep.crossover
+    assert c is not None and len(c.points) == 3
+    text = rep.tables_text()
+    assert "(a)" in text and "(b)" in text and "(c)" in text
+
+
+if __name__ == "__main__":
+    from pytest_main import main
+
+    sys.exit(main(__file__))

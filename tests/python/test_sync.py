@@ -1,0 +1,456 @@
+"""Unit and property tests of contend's Python primitives: semantics, misuse
+errors, timeouts within bounds, no lost wakeups, GIL release."""
+
+from __future__ import annotations
+
+import sys
+import threading
+import time
+
+import pytest
+from hypothesis import given, settings, strategies as st
+
+import contend
+
+# Timing bounds: a timed wait must not return before its timeout (minus clock
+# granularity) and must return within SLACK seconds after it (2 noisy cores,
+# other tests running in parallel).
+EARLY = 0.002
+SLACK = 1.5
+
+
+def start(fn, *args) -> threading.Thread:
+    t = threading.Thread(target=fn, args=args, daemon=True)
+    t.start()
+    return t
+
+
+# ------------------------------------------------------------------ Mutex
+
+
+def test_mutex_context_manager_and_release_errors():
+    mu = contend.Mutex()
+    assert not mu.locked()
+    with mu:
+        assert mu.locked()
+        assert mu.acquire(timeout=0) is False
+    assert not mu.locked()
+    with pytest.raises(RuntimeError, match="contend: Mutex.unlock"):
+        mu.release()
+
+
+def test_mutex_excludes_python_threads():
+    mu = contend.Mutex("test.counter")
+    inside = [0]
+    counter = [0]
+
+    def work():
+        for _ in range(3000):
+            with mu:
+                inside[0] += 1
+                assert inside[0] == 1
+                counter[0] += 1
+                inside[0] -= 1
+
+    ts = [start(work) for _ in range(4)]
+    for t in ts:
+        t.join()
+    assert counter[0] == 12000
+
+
+def test_mutex_release_by_other_thread_like_threading_lock():
+    mu = contend.Mutex()
+    mu.acquire()
+    t = start(mu.release)
+    t.join()
+    assert mu.acquire(timeout=1)
+    mu.release()
+
+
+def test_dropping_a_locked_mutex_is_harmless():
+    mu = contend.Mutex()
+    mu.acquire()
+    del mu  # the binding unlocks before destroying (C++ forbids a locked one)
+
+
+def test_mutex_blocked_acquire_releases_the_gil():
+    mu = contend.Mutex()
+    mu.acquire()
+    progress = [0]
+    t = start(mu.acquire)  # blocks without the GIL
+    deadline = time.monotonic() + 0.3
+    while time.monotonic() < deadline:
+        progress[0] += 1  # would starve if the waiter held the GIL
+    assert progress[0] > 1000
+    mu.release()
+    t.join(timeout=10)
+    assert not t.is_alive()
+    mu.release()
+
+
+@pytest.mark.parametrize("bad", [-1.0, float("nan")])
+def test_bad_timeouts_raise(bad):
+    with pytest.raises(ValueError):
+        contend.Mutex().acquire(timeout=bad)
+    with pytest.raises(ValueError):
+        contend.Event().wait(timeout=bad)
+
+
+# ---------------------------------------------------------------- RWMutex
+
+
+def test_rwmutex_readers_share_writers_exclude():
+    rw = contend.RWMutex()
+    holding = threading.Event()
+    release = threading.Event()
+
+    def reader():
+        with rw.read_lock():
+            holding.set()
+            release.wait(10)
+
+    t = start(reader)
+    assert holding.wait(10)
+    assert rw.readers == 1
+    assert rw.acquire_read(timeout=0)  # a second reader gets in
+    rw.release_read()
+    assert rw.acquire_write(timeout=0.05) is False  # the writer does not
+    with pytest.raises(TimeoutError):
+        with rw.write_lock(timeout=0.05):
+            pass
+    release.set()
+    t.join(10)
+    with rw.write_lock(timeout=5):
+        assert rw.write_locked
+        assert rw.acquire_read(timeout=0.05) is False
+
+
+def test_rwmutex_queued_writer_blocks_new_readers():
+    rw = contend.RWMutex()
+    rw.acquire_read()
+    got_write = threading.Event()
+
+    def writer():
+        rw.acquire_write()
+        got_write.set()
+        time.sleep(0.05)
+        rw.release_write()
+
+    t = start(writer)
+    time.sleep(0.1)  # the writer is queued (past the 1 ms first phase)
+    # A new reader must wait behind the queued writer: writers never starve.
+    reader_done = threading.Event()
+    order: list[str] = []
+
+    def late_reader():
+        with rw.read_lock():
+            order.append("reader" if not got_write.is_set() else "reader-after-writer")
+        reader_done.set()
+
+    r = start(late_reader)
+    time.sleep(0.1)
+    assert not reader_done.is_set()
+    rw.release_read()
+    t.join(10)
+    r.join(10)
+    assert order == ["reader-after-writer"]
+
+
+def test_rwmutex_misuse_raises_instead_of_deadlocking():
+    rw = contend.RWMutex()
+    with pytest.raises(RuntimeError, match="not read-locked"):
+        rw.release_read()
+    with pytest.raises(RuntimeError, match="not write-locked"):
+        rw.release_write()
+    with rw.read_lock():
+        with pytest.raises(RuntimeError, match="RLock recursion"):
+            rw.acquire_read()
+        with pytest.raises(RuntimeError, match="upgrade"):
+            rw.acquire_write()
+
+
+def test_rwmutex_reader_writer_stress():
+    rw = contend.RWMutex()
+    state = {"writers": 0, "readers": 0, "value": 0}
+    errors: list[str] = []
+
+    def writer():
+        for _ in range(300):
+            with rw.write_lock():
+                state["writers"] += 1
+                if state["writers"] != 1 or state["readers"] != 0:
+                    errors.append("writer overlap")
+                state["value"] += 1
+                state["writers"] -= 1
+
+    def reader():
+        for _ in range(600):
+            with rw.read_lock():
+                state["readers"] += 1  # GIL makes += atomic enough here
+                if state["writers"] != 0:
+                    errors.append("reader saw writer")
+                state["readers"] -= 1
+
+    ts = [start(writer) for _ in range(2)] + [start(reader) for _ in range(3)]
+    for t in ts:
+        t.join(60)
+    assert not errors
+    assert state["value"] == 600
+
+
+# ------------------------------------------------------------------ Event
+
+
+def test_event_one_shot_broadcast():
+    ev = contend.Event()
+    assert not ev.is_set()
+    assert ev.wait(timeout=0.01) is False
+    woke = []
+    ts = [start(lambda: woke.append(ev.wait(timeout=30))) for _ in range(5)]
+    time.sleep(0.05)
+    ev.set()
+    ev.set()  # harmless
+    for t in ts:
+        t.join(30)
+    assert woke == [True] * 5
+    assert ev.wait() is True and ev.is_set()
+
+
+def test_event_handoffs_lose_no_wakeup():
+    # Ping-pong through fresh Events: a lost wakeup would hang (timeout).
+    rounds = 500
+    pings = [contend.Event() for _ in range(rounds)]
+    pongs = [contend.Event() for _ in range(rounds)]
+
+    def other():
+        for i in range(rounds):
+            assert pings[i].wait(timeout=30)
+            pongs[i].set()
+
+    t = start(other)
+    for i in range(rounds):
+        pings[i].set()
+        assert pongs[i].wait(timeout=30), f"lost wakeup at round {i}"
+    t.join(30)
+
+
+# ------------------------------------------------------------------- Cond
+
+
+def test_cond_producer_consumer_no_lost_wakeups():
+    cond = contend.Cond()
+    items: list[int] = []
+    got: list[int] = []
+    n = 2000
+
+    def consumer():
+        for _ in range(n):
+            with cond:
+                assert cond.wait_for(lambda: items, timeout=30)
+                got.append(items.pop(0))
+
+    t = start(consumer)
+    for i in range(n):
+        with cond:
+            items.append(i)
+        cond.signal()
+    t.join(60)
+    assert got == list(range(n))
+
+
+def test_cond_broadcast_wakes_all():
+    cond = contend.Cond(contend.Mutex())
+    flag = [False]
+    woke = []
+
+    def waiter():
+        with cond:
+            woke.append(cond.wait_for(lambda: flag[0], timeout=30))
+
+    ts = [start(waiter) for _ in range(4)]
+    time.sleep(0.05)
+    with cond:
+        flag[0] = True
+    cond.broadcast()
+    for t in ts:
+        t.join(30)
+    assert woke == [True] * 4
+
+
+def test_cond_misuse_raises():
+    cond = contend.Cond()
+    with pytest.raises(RuntimeError, match="not held"):
+        cond.wait(timeout=0.01)
+
+
+# --------------------------------------------------------------- WaitGroup
+
+
+def test_wait_group_go_and_wait():
+    wg = contend.WaitGroup()
+    results = [0] * 8
+    for i in range(8):
+        wg.go(lambda i=i: results.__setitem__(i, i * i))
+    assert wg.wait(timeout=30)
+    assert results == [i * i for i in range(8)]
+    assert wg.counter == 0
+
+
+def test_wait_group_misuse_raises():
+    wg = contend.WaitGroup()
+    with pytest.raises(RuntimeError, match="negative counter"):
+        wg.done()
+    with pytest.raises(RuntimeError, match="negative counter"):
+        wg.add(-1)
+    wg.add(1)
+    assert wg.wait(timeout=0.02) is False
+    wg.done()
+    assert wg.wait(timeout=0)
+
+
+# --------------------------------------------------------------- Semaphore
+
+
+def test_semaphore_is_fifo_for_python_waiters():
+    # A large request at the head blocks later small ones even though enough
+    # tokens for them are free: the head keeps its place while it waits.
+    sem = contend.Semaphore(2)
+    assert sem.acquire(2)
+    big_got = threading.Event()
+
+    def big():
+        sem.acquire(2)
+        big_got.set()
+
+    t = start(big)
+    time.sleep(0.1)  # big is queued at the head
+    sem.release(1)  # one token free, big needs two
+    assert sem.acquire(1, timeout=0.2) is False  # queued behind big: no barging
+    sem.release(1)
+    assert big_got.wait(10)
+    t.join(10)
+    sem.release(2)
+    assert sem.available == 2
+
+
+def test_semaphore_misuse_raises():
+    sem = contend.Semaphore(1)
+    with pytest.raises(ValueError, match="exceeds capacity"):
+        sem.acquire(2)
+    with pytest.raises(ValueError, match="negative"):
+        sem.release(-1)
+    with pytest.raises(RuntimeError, match="released more than held"):
+        sem.release(1)
+    with sem:
+        assert sem.available == 0
+
+
+# -------------------------------------------------------------------- Once
+
+
+def test_once_runs_once_and_retries_after_exception():
+    once = contend.Once()
+    calls = []
+
+    def boom():
+        calls.append("boom")
+        raise ValueError("x")
+
+    with pytest.raises(ValueError):
+        once.call(boom)
+    ts = [start(once.call, lambda: calls.append("ok")) for _ in range(6)]
+    for t in ts:
+        t.join(10)
+    once.call(lambda: calls.append("late"))
+    assert calls == ["boom", "ok"]
+
+
+def test_once_recursive_call_raises():
+    once = contend.Once()
+    seen = []
+
+    def f():
+        with pytest.raises(RuntimeError, match="recursive"):
+            once.call(lambda: None)
+        seen.append(1)
+
+    once.call(f)
+    assert seen == [1]
+
+
+# ----------------------------------------------------- timeouts in bounds
+
+
+def _held_mutex():
+    mu = contend.Mutex()
+    mu.acquire()
+    return lambda t: mu.acquire(timeout=t)
+
+
+def _on_other_thread(fn) -> None:
+    t = start(fn)
+    t.join(10)
+
+
+def _write_locked_rw_read():
+    rw = contend.RWMutex()
+    _on_other_thread(rw.acquire_write)
+    return lambda t: rw.acquire_read(timeout=t)
+
+
+def _read_locked_rw_write():
+    rw = contend.RWMutex()
+    _on_other_thread(rw.acquire_read)
+    return lambda t: rw.acquire_write(timeout=t)
+
+
+def _unset_event():
+    ev = contend.Event()
+    return lambda t: ev.wait(timeout=t)
+
+
+def _busy_wait_group():
+    wg = contend.WaitGroup()
+    wg.add(1)
+    return lambda t: wg.wait(timeout=t)
+
+
+def _empty_semaphore():
+    sem = contend.Semaphore(1)
+    sem.acquire()
+    return lambda t: sem.acquire(timeout=t)
+
+
+def _silent_cond():
+    cond = contend.Cond()
+    cond.mutex.acquire()
+    return lambda t: bool(cond.wait_for(lambda: False, timeout=t))
+
+
+BLOCKERS = {
+    "Mutex.acquire": _held_mutex,
+    "RWMutex.acquire_read": _write_locked_rw_read,
+    "RWMutex.acquire_write": _read_locked_rw_write,
+    "Event.wait": _unset_event,
+    "WaitGroup.wait": _busy_wait_group,
+    "Semaphore.acquire": _empty_semaphore,
+    "Cond.wait_for": _silent_cond,
+}
+
+
+@settings(max_examples=25)
+@given(which=st.sampled_from(sorted(BLOCKERS)),
+       timeout=st.floats(min_value=0.0, max_value=0.25))
+def test_timeouts_respect_both_bounds(which, timeout):
+    call = BLOCKERS[which]()
+    t0 = time.monotonic()
+    assert call(timeout) is False
+    elapsed = time.monotonic() - t0
+    assert elapsed >= timeout - EARLY, f"{which} returned {timeout - elapsed:.4f}s early"
+    assert elapsed <= timeout + SLACK, f"{which} overslept: {elapsed:.3f}s for {timeout}s"
+
+
+if __name__ == "__main__":
+    from pytest_main import main
+
+    sys.exit(main(__file__))
