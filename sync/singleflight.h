@@ -19,12 +19,7 @@
 
 #include "absl/base/attributes.h"
 #include "absl/base/thread_annotations.h"
-// Debian's Abseil headers reach us through -I, not -isystem, so their
-// -Wconversion findings would fail our -Werror build.
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wconversion"
 #include "absl/container/flat_hash_map.h"
-#pragma GCC diagnostic pop
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "sync/internal/parking_lot.h"
