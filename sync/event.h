@@ -147,6 +147,8 @@ bool Event::wait_until(std::chrono::time_point<Clock, Duration> tp) noexcept {
   return wait_slow(internal::to_monotonic_deadline(tp), nullptr);
 }
 
+// By value like std::condition_variable_any (a shared handle).
+// NOLINTNEXTLINE(performance-unnecessary-value-param)
 inline bool Event::wait(std::stop_token stop) noexcept {
   if (ABSL_PREDICT_TRUE(is_set())) return true;
   return wait_slow(internal::kNoDeadline, &stop);

@@ -38,10 +38,10 @@ namespace contend {
 //   kDone      | some f returned normally                | returns at once
 //
 // Contract:
-//  - Guarantees: among all call() invocations on one Once, exactly one f
-//    returns normally, and it runs at most once at a time. Every call()
-//    returns only after that f has returned (possibly having run its own f
-//    first); a call() that finds kDone does not invoke its argument.
+//  - Guarantees: among all call() invocations on one Once, at most one f
+//    returns normally, and runs never overlap. A call() returns normally only
+//    after that one f has returned (possibly its own); a call() that finds
+//    kDone does not invoke its argument.
 //  - Exceptions (the std::call_once rule): if f throws, the exception
 //    propagates to that caller and the Once stays kNotDone; one of the
 //    threads waiting in call() (or the next caller) then runs its own f.
@@ -52,8 +52,8 @@ namespace contend {
 // Thread safety: call() may run concurrently from any number of threads.
 // Memory ordering: everything f did happens-before the return of every call()
 // on the same Once (the release that publishes kDone pairs with the acquire
-// load at the start of call()). A run that threw gives no ordering to later
-// callers beyond what the retry's own f establishes.
+// load at the start of call()). A run that threw happens-before the run that
+// retries, so the retry sees whatever the failed run left behind.
 // Misuse:
 //  - Calling call() on the same Once from inside f, on the thread running f,
 //    would deadlock (in Go it does). Always checked, because the running
@@ -64,8 +64,10 @@ namespace contend {
 // compare, inlined (on x86-64 a plain mov + cmp); before, one CAS to claim the
 // run and one exchange to publish it. Waiters block in the ParkingLot
 // (WaitKind::kOnce) after no spinning: f is typically slow (I/O), so spinning
-// would only burn the CPU the runner needs. Never allocates. Numbers:
-// bench/sync/RESULTS.md "Coordination" (//bench/sync:once_benchmark).
+// would only burn the CPU the runner needs. Never allocates. Measured on the
+// 2-vCPU AMD EPYC dev VM: 0.24 ns per completed call(), the same as a bare
+// acquire load, vs 4.0 ns for std::call_once (bench/sync/RESULTS.md
+// "Coordination", //bench/sync:once_benchmark).
 //
 // Example:
 //   constinit contend::Once config_once;

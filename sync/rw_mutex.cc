@@ -1,7 +1,8 @@
 // Copyright 2026 The contend Authors.
 //
 // RWMutex slow paths. The state word and its invariants are documented in
-// rw_mutex.h (INV-PARK-MAIN, INV-DRAIN, INV-HANDOFF, INV-RMW).
+// rw_mutex.h (INV-PARK-MAIN, INV-WOKEN, INV-DRAIN, INV-HANDOFF,
+// INV-RMW).
 //
 // Why one word and no reader-wait counter. Go's RWMutex keeps readerCount
 // and readerWait: the writer subtracts a large constant from readerCount so

@@ -70,8 +70,10 @@ namespace contend {
 // waiters, release() and cancelled waiters walk the head of the ParkingLot
 // queue (WaitKind::kSemaphore) under its bucket lock. Blocked acquirers
 // park without spinning (strict FIFO leaves nothing for a spinner to win).
-// Never allocates. Numbers: bench/sync/RESULTS.md "Coordination"
-// (//bench/sync:semaphore_benchmark, peer std::counting_semaphore).
+// Never allocates. Measured on the 2-vCPU AMD EPYC dev VM: acquire(1) +
+// release(1) 6.6 ns, 0.93x std::counting_semaphore; when the count returns
+// from zero std's release makes a futex syscall (0.5 us) and ours does not
+// (bench/sync/RESULTS.md "Coordination", //bench/sync:semaphore_benchmark).
 //
 // Example:
 //   contend::Semaphore memory_budget(64 << 20);  // bytes in flight

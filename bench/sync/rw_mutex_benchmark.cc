@@ -149,6 +149,7 @@ void BM_ReadShared(benchmark::State& state) {
     std::atomic<int> ready{0};
     std::atomic<bool> go{false};
     std::vector<std::thread> workers;
+    workers.reserve(static_cast<size_t>(threads));
     for (int t = 0; t < threads; ++t) {
       workers.emplace_back([&] {
         ready.fetch_add(1);
@@ -203,6 +204,7 @@ W3Result run_w3(double cs_ns, uint64_t ops_per_thread) {
   std::vector<int64_t> finish_ns(kThreads);
 
   std::vector<std::thread> workers;
+  workers.reserve(static_cast<size_t>(kThreads));
   for (int t = 0; t < kThreads; ++t) {
     workers.emplace_back([&, t] {
       Shared& s = **shared;
@@ -242,8 +244,8 @@ W3Result run_w3(double cs_ns, uint64_t ops_per_thread) {
 template <class Lock>
 void BM_W3(benchmark::State& state) {
   const double cs_ns = static_cast<double>(state.range(0));
-  // ~0.1-0.5 s per run at the ideal rate; slow locks take longer.
-  const uint64_t ops_per_thread = cs_ns < 1000 ? 400'000 : 20'000;
+  // ~0.15-0.3 s per run at the ideal rate; slow locks take longer.
+  const uint64_t ops_per_thread = cs_ns < 1000 ? 1'000'000 : 20'000;
   W3Result r;
   for (auto _ : state) {
     r = run_w3<Lock>(cs_ns, ops_per_thread);

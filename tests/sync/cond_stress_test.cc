@@ -43,7 +43,7 @@ constexpr int kScale = 1;
 class Watchdog {
  public:
   explicit Watchdog(const std::atomic<uint64_t>& progress)
-      : thread_([&progress](std::stop_token stop) {
+      : thread_([&progress](const std::stop_token& stop) {
           uint64_t last = progress.load(std::memory_order_relaxed);
           auto last_change = steady_clock::now();
           while (!stop.stop_requested()) {
@@ -119,6 +119,7 @@ TEST(CondStressTest, BoundedQueueNoLostItems) {
   std::atomic<uint64_t> progress{0};
   Watchdog dog(progress);
   std::vector<std::thread> threads;
+  threads.reserve(size_t{kProducers} + size_t{kConsumers});
   for (int p = 0; p < kProducers; ++p) {
     threads.emplace_back([&, p] {
       for (int i = 1; i <= kItemsPerProducer; ++i) {
@@ -182,6 +183,7 @@ TEST(CondStressTest, BroadcastBarrierRounds) {
   std::atomic<uint64_t> progress{0};
   Watchdog dog(progress);
   std::vector<std::thread> threads;
+  threads.reserve(static_cast<size_t>(kThreads));
   for (int t = 0; t < kThreads; ++t) {
     threads.emplace_back([&] {
       for (int r = 0; r < kRounds; ++r) {

@@ -67,14 +67,14 @@ TEST(CondTest, SignalWakesOneWaiterInFifoOrder) {
       cond.wait(mu);
       woken.push_back(i);
     });
-    wait_until_parked(key_of(cond), static_cast<size_t>(i + 1));
+    wait_until_parked(key_of(cond), static_cast<size_t>(i) + 1);
   }
   for (int i = 0; i < 3; ++i) {
     cond.signal();
     // Exactly one more waiter leaves the Cond's queue per signal().
     while (true) {
       MutexLock l(mu);
-      if (woken.size() == static_cast<size_t>(i + 1)) break;
+      if (woken.size() == static_cast<size_t>(i) + 1) break;
     }
     EXPECT_EQ(ParkingLot::waiter_count(key_of(cond)),
               static_cast<size_t>(2 - i));
@@ -92,6 +92,7 @@ TEST(CondTest, BroadcastRequeuesOntoTheHeldMutex) {
   int max_inside = 0;  // guarded by mu
   int done = 0;        // guarded by mu
   std::vector<std::thread> threads;
+  threads.reserve(static_cast<size_t>(kWaiters));
   for (int i = 0; i < kWaiters; ++i) {
     threads.emplace_back([&] {
       MutexLock l(mu);
@@ -123,6 +124,7 @@ TEST(CondTest, BroadcastWithFreeMutexWakesOneAndRequeuesRest) {
   bool go = false;  // guarded by mu
   int done = 0;     // guarded by mu
   std::vector<std::thread> threads;
+  threads.reserve(static_cast<size_t>(kWaiters));
   for (int i = 0; i < kWaiters; ++i) {
     threads.emplace_back([&] {
       MutexLock l(mu);

@@ -34,7 +34,7 @@ constexpr int kScale = 1;
 class Watchdog {
  public:
   explicit Watchdog(const std::atomic<uint64_t>& progress)
-      : thread_([&progress](std::stop_token stop) {
+      : thread_([&progress](const std::stop_token& stop) {
           uint64_t last = progress.load(std::memory_order_relaxed);
           auto last_change = steady_clock::now();
           while (!stop.stop_requested()) {
@@ -116,6 +116,7 @@ TEST(EventStressTest, BroadcastRounds) {
   std::atomic<uint64_t> progress{0};
   Watchdog dog(progress);
   std::vector<std::thread> waiters;
+  waiters.reserve(static_cast<size_t>(kWaiters));
   for (int w = 0; w < kWaiters; ++w) {
     waiters.emplace_back([&, w] {
       for (int i = 0; i < kRounds; ++i) {

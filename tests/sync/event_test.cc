@@ -91,6 +91,7 @@ TEST(EventTest, SetWakesEveryParkedWaiter) {
   Event ev;
   std::atomic<int> woken{0};
   std::vector<std::thread> waiters;
+  waiters.reserve(static_cast<size_t>(kWaiters));
   for (int i = 0; i < kWaiters; ++i) {
     waiters.emplace_back([&, i] {
       switch (i % 3) {

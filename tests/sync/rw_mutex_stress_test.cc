@@ -43,7 +43,7 @@ constexpr int kScale = 1;
 class Watchdog {
  public:
   explicit Watchdog(const std::atomic<uint64_t>& progress)
-      : thread_([&progress](std::stop_token stop) {
+      : thread_([&progress](const std::stop_token& stop) {
           uint64_t last = progress.load(std::memory_order_relaxed);
           auto last_change = steady_clock::now();
           while (!stop.stop_requested()) {
@@ -79,6 +79,7 @@ TEST(RWMutexStressTest, CounterUnderExclusiveLockEqualsNTimesM) {
   std::atomic<uint64_t> progress{0};
   Watchdog dog(progress);
   std::vector<std::thread> threads;
+  threads.reserve(static_cast<size_t>(kThreads));
   for (int t = 0; t < kThreads; ++t) {
     threads.emplace_back([&, t] {
       std::stop_source never;
@@ -132,6 +133,7 @@ TEST(RWMutexStressTest, ReaderWriterExclusionWithSentinels) {
   std::atomic<uint64_t> progress{0};
   Watchdog dog(progress);
   std::vector<std::thread> threads;
+  threads.reserve(size_t{kWriters} + size_t{kReaders});
   for (int w = 0; w < kWriters; ++w) {
     threads.emplace_back([&, w] {
       for (int i = 0; i < kWriterOps; ++i) {
@@ -200,6 +202,7 @@ TEST(RWMutexStressTest, WriterNotStarvedByStreamOfReaders) {
   std::atomic<uint64_t> reads{0};
   Watchdog dog(progress);
   std::vector<std::thread> readers;
+  readers.reserve(static_cast<size_t>(kReaders));
   for (int r = 0; r < kReaders; ++r) {
     readers.emplace_back([&] {
       while (!stop.load(std::memory_order_relaxed)) {
@@ -242,6 +245,7 @@ TEST(RWMutexStressTest, ReaderNotStarvedByStreamOfWriters) {
   std::atomic<uint64_t> progress{0};
   Watchdog dog(progress);
   std::vector<std::thread> writers;
+  writers.reserve(static_cast<size_t>(kWriters));
   for (int w = 0; w < kWriters; ++w) {
     writers.emplace_back([&] {
       while (!stop.load(std::memory_order_relaxed)) {
@@ -284,6 +288,7 @@ TEST(RWMutexStressTest, TimeoutsAndCancellationsRacingUnlocks) {
   std::atomic<uint64_t> gave_up{0};
   Watchdog dog(progress);
   std::vector<std::thread> threads;
+  threads.reserve(static_cast<size_t>(kThreads));
   for (int t = 0; t < kThreads; ++t) {
     threads.emplace_back([&, t] {
       std::mt19937 rng(static_cast<unsigned>(t) * 7919u + 1u);

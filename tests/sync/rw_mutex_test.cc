@@ -196,6 +196,7 @@ TEST(RWMutexTest, WriterUnlockHandsOffToAllParkedReadersAtOnce) {
   std::atomic<int> max_inside{0};
   mu.lock();
   std::vector<std::thread> readers;
+  readers.reserve(static_cast<size_t>(kReaders));
   for (int i = 0; i < kReaders; ++i) {
     readers.emplace_back([&] {
       mu.lock_shared();
