@@ -19,6 +19,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -33,8 +34,10 @@
 #include "benchmark/benchmark.h"
 #include "profile/hooks.h"
 #include "profile/profile.h"
+#include "sync/cond.h"
 #include "sync/internal/cache_padded.h"
 #include "sync/internal/clock.h"
+#include "sync/internal/parking_lot.h"
 #include "sync/mutex.h"
 
 namespace contend::bench {
@@ -89,7 +92,7 @@ void apply_mode(int64_t mode) {
 
 // --- Contended throughput (W2) ---------------------------------------------
 
-constexpr int64_t kRunNs = 200'000'000;  // wall time per measurement
+constexpr int64_t kRunNs = 150'000'000;  // wall time per measurement
 
 struct ContendedResult {
   double ns_per_op = 0;
@@ -174,12 +177,14 @@ double median(std::vector<double> v) {
 // Args: {threads, ns of work inside = ns outside}. 50 ns is W2 of bench/sync
 // (contend::Mutex mostly spins there and rarely parks); 20 us makes waiters
 // park, so the hooks run on a large share of operations.
-constexpr int kRounds = 7;
+constexpr int kRounds = 11;
 constexpr int kModes = 5;  // kOff..kEverything, then std::mutex
 
-void BM_ContendedModes(benchmark::State& state) {
-  const int threads = static_cast<int>(state.range(0));
-  const double work_ns = static_cast<double>(state.range(1));
+// Runs `run(mode)` for every mode in interleaved rounds and reports the
+// per-mode medians, the loss vs off, and (from the fraction-1 runs) how often
+// the slow paths ran per 1000 operations.
+template <class Run>
+void report_modes(benchmark::State& state, Run run) {
   std::vector<double> ns[kModes];
   double parks_per_kop = 0;
   double releases_per_kop = 0;
@@ -187,23 +192,15 @@ void BM_ContendedModes(benchmark::State& state) {
     for (int round = 0; round < kRounds; ++round) {
       for (int k = 0; k < kModes; ++k) {
         const int m = (k + round) % kModes;
-        ContendedResult r;
-        if (m == kModes - 1) {
-          apply_mode(kOff);
-          r = run_contended<StdMutex>(threads, work_ns);
-        } else {
-          apply_mode(m);
-          r = run_contended<ContendMutex>(threads, work_ns);
-          if (m == kEverything) {
-            // How often the slow paths ran: contended releases (mutex
-            // profile) and parks (block profile) per 1000 lock/unlock pairs.
-            releases_per_kop += 1000 *
-                                recorded_events(internal::ProfileType::kMutex) /
-                                static_cast<double>(r.ops) / kRounds;
-            parks_per_kop += 1000 *
-                             recorded_events(internal::ProfileType::kBlock) /
-                             static_cast<double>(r.ops) / kRounds;
-          }
+        apply_mode(m == kModes - 1 ? int64_t{kOff} : int64_t{m});
+        const ContendedResult r = run(m);
+        if (m == kEverything) {
+          releases_per_kop += 1000 *
+                              recorded_events(internal::ProfileType::kMutex) /
+                              static_cast<double>(r.ops) / kRounds;
+          parks_per_kop += 1000 *
+                           recorded_events(internal::ProfileType::kBlock) /
+                           static_cast<double>(r.ops) / kRounds;
         }
         ns[m].push_back(r.ns_per_op);
       }
@@ -225,6 +222,15 @@ void BM_ContendedModes(benchmark::State& state) {
   state.counters["parks/kop"] = parks_per_kop;
   state.counters["releases/kop"] = releases_per_kop;
 }
+
+void BM_ContendedModes(benchmark::State& state) {
+  const int threads = static_cast<int>(state.range(0));
+  const double work_ns = static_cast<double>(state.range(1));
+  report_modes(state, [&](int m) {
+    return m == kModes - 1 ? run_contended<StdMutex>(threads, work_ns)
+                           : run_contended<ContendMutex>(threads, work_ns);
+  });
+}
 BENCHMARK(BM_ContendedModes)
     ->Args({2, 50})
     ->Args({4, 50})
@@ -234,6 +240,131 @@ BENCHMARK(BM_ContendedModes)
     ->Iterations(1)
     ->Repetitions(1)
     ->Unit(benchmark::kNanosecond);
+
+// --- Park-heavy: Cond ping-pong -------------------------------------------
+
+// Two threads take turns through a Mutex + Cond: every operation is one
+// signal and one park/unpark, so the ParkingLot (and with profiling on, the
+// hooks) runs on every operation -- the worst case for profiling overhead.
+// Peer: std::mutex + std::condition_variable.
+template <class Mu, class Cv, class Guard>
+ContendedResult run_ping_pong() {
+  Mu mu;
+  Cv cv;
+  int turn = 0;       // guarded by mu
+  bool stop = false;  // guarded by mu
+  uint64_t ops = 0;   // guarded by mu
+  auto player = [&](int me) {
+    Guard g(mu);
+    for (;;) {
+      while (turn != me && !stop) cv.wait(g);
+      if (stop) break;
+      turn = 1 - me;
+      ++ops;
+      cv.notify();
+    }
+  };
+  const int64_t t0 = monotonic_now_ns();
+  std::thread a(player, 0);
+  std::thread b(player, 1);
+  std::this_thread::sleep_for(std::chrono::nanoseconds(kRunNs));
+  {
+    Guard g(mu);
+    stop = true;
+    cv.notify_all();
+  }
+  a.join();
+  b.join();
+  const int64_t t1 = monotonic_now_ns();
+  ContendedResult r;
+  r.ops = ops;
+  r.ns_per_op = static_cast<double>(t1 - t0) / static_cast<double>(ops);
+  return r;
+}
+
+struct ContendGuard {
+  explicit ContendGuard(contend::Mutex& m) ABSL_NO_THREAD_SAFETY_ANALYSIS
+      : mu(m) {
+    mu.lock();
+  }
+  ~ContendGuard() ABSL_NO_THREAD_SAFETY_ANALYSIS { mu.unlock(); }
+  contend::Mutex& mu;
+};
+struct ContendCv {
+  contend::Cond cond;
+  void wait(ContendGuard& g) ABSL_NO_THREAD_SAFETY_ANALYSIS { cond.wait(g.mu); }
+  void notify() { cond.signal(); }
+  void notify_all() { cond.broadcast(); }
+};
+struct StdCv {
+  std::condition_variable cv;
+  void wait(std::unique_lock<std::mutex>& g) { cv.wait(g); }
+  void notify() { cv.notify_one(); }
+  void notify_all() { cv.notify_all(); }
+};
+
+void BM_PingPongModes(benchmark::State& state) {
+  report_modes(state, [](int m) {
+    return m == kModes - 1
+               ? run_ping_pong<std::mutex, StdCv,
+                               std::unique_lock<std::mutex>>()
+               : run_ping_pong<contend::Mutex, ContendCv, ContendGuard>();
+  });
+}
+BENCHMARK(BM_PingPongModes)
+    ->UseManualTime()
+    ->Iterations(1)
+    ->Repetitions(1)
+    ->Unit(benchmark::kNanosecond);
+
+// The frame-pointer walk alone, 16 frames deep (a noinline recursion of our
+// own, compiled with frame pointers: Debian's libbenchmark is not, so the
+// walk would stop at the benchmark runner).
+ABSL_ATTRIBUTE_NOINLINE int walk_at_depth(int n, uintptr_t* pcs) {
+  const int depth = n == 0
+                        ? internal::capture_stack(pcs, internal::kMaxStackDepth)
+                        : walk_at_depth(n - 1, pcs);
+  asm volatile("" ::: "memory");  // no tail call: keep every frame
+  return depth;
+}
+
+void BM_CaptureStack(benchmark::State& state) {
+  uintptr_t pcs[internal::kMaxStackDepth];
+  int depth = 0;
+  for (auto _ : state) {
+    depth = walk_at_depth(15, pcs);
+    benchmark::DoNotOptimize(pcs);
+  }
+  state.counters["frames"] = depth;
+}
+BENCHMARK(BM_CaptureStack);
+
+// --- One park through the ParkingLot, per mode ------------------------------
+
+// A complete ParkingLot::park() whose deadline has already passed: enqueue,
+// immediate timeout, dequeue, WaitEvent to the observer -- single-threaded,
+// so the difference between modes is the profiler's cost per wait, free of
+// scheduler noise. (The wait lasts ~0 ns, so block rate 1 ms never keeps it;
+// "everything" records each one with a stack walk.)
+void BM_ParkTimeout(benchmark::State& state) {
+  const int64_t mode = state.range(0);
+  apply_mode(mode);
+  static int key = 0;
+  internal::ParkOptions options;
+  options.deadline_ns = 1;  // CLOCK_MONOTONIC 1 ns: long past
+  options.kind = internal::WaitKind::kOther;
+  for (auto _ : state) {
+    benchmark::DoNotOptimize(internal::ParkingLot::park(
+        &key, [] { return true; }, options));
+  }
+  state.SetLabel(mode_name(mode));
+  apply_mode(kOff);
+}
+BENCHMARK(BM_ParkTimeout)
+    ->Arg(kOff)
+    ->Arg(kFraction1000)
+    ->Arg(kProduction)
+    ->Arg(kEverything);
 
 // --- Uncontended lock/unlock -------------------------------------------------
 

@@ -114,24 +114,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     written = report.write_outputs(rep, args.out)
     progress(f"lab: done in {time.monotonic() - t0:.0f} s; wrote "
              + ", ".join(_show(p) for p in written))
-    if busy:
-        progress(busy)
+    if busy or rep.machine.get("cpu_busy_before", 0) > 0.25:
+        progress("lab: WARNING: the machine was busy; see the NOTE above the tables")
     return 0
 
 
 def _busy_warning() -> str:
     """A warning when other processes compete for the CPUs (noisy numbers)."""
-    try:
-        load = os.getloadavg()[0]
-    except OSError:
+    busy = lab.cpu_busy_fraction()
+    if not busy > 0.25:  # also false for NaN
         return ""
     cpus = os.cpu_count() or 1
-    if load <= 0.5 * cpus:
-        return ""
-    return (f"lab: WARNING: load average {load:.1f} on {cpus} CPUs: other processes "
-            "compete for the CPUs, so lock timings (especially reader/writer "
-            "locks, whose readers get preempted while holding the lock) will be "
-            "noisy; rerun on a quiet machine before deciding")
+    return (f"lab: WARNING: {busy:.0%} of the {cpus} CPUs were busy before the "
+            "lab started: other processes compete for the CPUs, so lock "
+            "timings (especially reader/writer locks, whose readers get "
+            "preempted while holding the lock) will be noisy; rerun on a "
+            "quiet machine before deciding")
 
 
 def _show(path: str) -> str:

@@ -51,6 +51,7 @@ __all__ = [
     "ThreadStats",
     "Workload",
     "calibration",
+    "cpu_busy_fraction",
     "machine_info",
     "matrix",
     "primitives",
@@ -545,8 +546,30 @@ class MatrixReport:
         return report.markdown(self)
 
 
+def cpu_busy_fraction(interval: float = 0.5) -> float:
+    """Fraction of all CPUs' time spent busy over ``interval`` seconds, from
+    /proc/stat (NaN where unavailable). Unlike the load average, which decays
+    over a minute, this sees only what runs now -- e.g. not the build that
+    just finished before a lab run."""
+
+    def sample() -> tuple[int, int]:
+        with open("/proc/stat", encoding="ascii") as f:
+            fields = [int(x) for x in f.readline().split()[1:]]
+        idle = fields[3] + (fields[4] if len(fields) > 4 else 0)  # idle + iowait
+        return idle, sum(fields)
+
+    try:
+        i0, t0 = sample()
+        time.sleep(interval)
+        i1, t1 = sample()
+    except (OSError, ValueError, IndexError):
+        return float("nan")
+    total = t1 - t0
+    return 0.0 if total <= 0 else max(0.0, min(1.0, 1.0 - (i1 - i0) / total))
+
+
 def machine_info() -> dict[str, Any]:
-    """CPU model, logical CPUs, load average and busy-work calibration."""
+    """CPU model, logical CPUs, load, busy-work calibration."""
     model = platform.processor() or platform.machine()
     try:
         with open("/proc/cpuinfo", encoding="utf-8") as f:
@@ -565,6 +588,7 @@ def machine_info() -> dict[str, Any]:
         "cpu": model,
         "cpus": os.cpu_count() or 1,
         "loadavg": list(load),
+        "cpu_busy_before": cpu_busy_fraction(),
         "busy_steps_per_ns": steps,
         "timestamp_ns": clock,
         "python": platform.python_version(),

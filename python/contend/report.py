@@ -120,13 +120,13 @@ def _crossover_section(rep: MatrixReport, md: bool) -> str:
 def tables_text(rep: MatrixReport, md: bool = False) -> str:
     """The seed's tables with the measured numbers and recommendations."""
     m = rep.machine
-    out = [f"contend lab on {m.get('cpu')} ({m.get('cpus')} CPUs, load "
-           f"{', '.join(f'{x:.2f}' for x in m.get('loadavg', []))} at start), "
-           f"{rep.wall_seconds:.0f} s"]
-    load = (m.get("loadavg") or [0.0])[0]
-    if load > 0.5 * float(m.get("cpus", 1)):
-        out[0] += ("\nNOTE: the machine was busy (load above half the CPUs): "
-                   "expect noisy numbers, reader/writer locks suffer most.")
+    busy = m.get("cpu_busy_before", float("nan"))
+    out = [f"contend lab on {m.get('cpu')} ({m.get('cpus')} CPUs, "
+           f"{busy:.0%} busy before start), {rep.wall_seconds:.0f} s"]
+    if busy > 0.25:
+        out[0] += ("\nNOTE: other processes were using the CPUs: expect noisy "
+                   "numbers; reader/writer locks suffer most (their readers get "
+                   "preempted while holding the lock).")
     if rep.rw_table:
         out.append(_rw_section(rep, md))
     if rep.seed_table:
@@ -145,8 +145,9 @@ def markdown(rep: MatrixReport, plots: Sequence[str] = ()) -> str:
         "",
         f"Machine: {m.get('cpu')}, {m.get('cpus')} logical CPUs, Python "
         f"{m.get('python')}; busy-work calibration {m.get('busy_steps_per_ns', 0):.3f} "
-        f"steps/ns, latency timestamp {m.get('timestamp_ns', 0):.1f} ns; load average at "
-        f"start {', '.join(f'{x:.2f}' for x in m.get('loadavg', []))}.",
+        f"steps/ns, latency timestamp {m.get('timestamp_ns', 0):.1f} ns; CPUs "
+        f"{m.get('cpu_busy_before', float('nan')):.0%} busy before the run "
+        f"(load average {', '.join(f'{x:.2f}' for x in m.get('loadavg', []))}).",
         "",
         f"Configuration: experiments {', '.join(cfg.experiments)}; {cfg.duration:g} s "
         f"per run; median of {cfg.repetitions} interleaved repetitions; outside "
