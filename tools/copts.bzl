@@ -11,7 +11,7 @@ CONTEND_COPTS = [
     "-fno-omit-frame-pointer",
 ]
 
-# Tests and benchmarks: the same set, with two clang-only exceptions. Tests call
+# Tests, benchmarks and the lab: the same set, with two clang-only exceptions. Tests call
 # try_lock() inside EXPECT_TRUE and unlock on purpose in misuse tests, which the
 # thread-safety analysis cannot follow (the library itself is analysed in full); and
 # clang's -Wconversion includes -Wsign-conversion (GCC's does not for C++), which
