@@ -126,19 +126,10 @@ bool Mutex::lock_slow(int64_t deadline_ns, const std::stop_token* stop,
       continue;
     }
 
-    // Park. Until this thread has waited kStarvationThresholdNs it parks
-    // with that as an internal deadline: spinners holding kWoken make
-    // unlock() skip wakeups, so a parked thread might otherwise never be woken
-    // to notice that it is starving (INV-F).
+    // Park.
     const int64_t now = internal::monotonic_now_ns();
     if (first_park_ns == 0) first_park_ns = now;
     const bool starve = now - first_park_ns >= kStarvationThresholdNs;
-    int64_t park_deadline = deadline_ns;
-    bool starvation_timer = false;
-    if (!starve && first_park_ns + kStarvationThresholdNs < deadline_ns) {
-      park_deadline = first_park_ns + kStarvationThresholdNs;
-      starvation_timer = true;
-    }
     auto validate = [&]() -> bool {
       // Relaxed: runs under the queue lock (INV-P); the CAS re-validates.
       uint32_t v = state_.load(std::memory_order_relaxed);
@@ -163,7 +154,7 @@ bool Mutex::lock_slow(int64_t deadline_ns, const std::stop_token* stop,
       if (was_last) state_.fetch_and(~kParked, std::memory_order_relaxed);
     };
     ParkOptions options;
-    options.deadline_ns = park_deadline;
+    options.deadline_ns = deadline_ns;
     options.stop = stop;
     options.kind = internal::WaitKind::kMutex;
     const ParkResult r = ParkingLot::park(
@@ -177,13 +168,6 @@ bool Mutex::lock_slow(int64_t deadline_ns, const std::stop_token* stop,
       case ParkStatus::kInvalid:
         break;
       case ParkStatus::kTimedOut:
-        if (starvation_timer) {
-          // Our own timer, not the caller's deadline: park again, now
-          // starving (validate() sets kStarving), without spinning first.
-          spins = kSpinIterations;
-          break;
-        }
-        [[fallthrough]];
       case ParkStatus::kCancelled:
         // awoke is true only if park() returned before validate() (stop
         // requested on entry): give the bit back (INV-W).
