@@ -1,7 +1,7 @@
 // Copyright 2026 The contend Authors.
 //
-// Cond slow paths: parking on &mutex_, and broadcast() by requeue onto the
-// Mutex (the protocol documented in mutex.h, "Cond protocol").
+// Cond slow paths: parking on &mutex_, and signal()/broadcast() by requeue
+// onto the Mutex (the protocol documented in mutex.h, "Cond protocol").
 //
 // Why requeue. A broadcast that wakes N waiters makes N threads runnable
 // that all need the same Mutex; one gets it and N-1 go back to sleep on the
@@ -111,36 +111,44 @@ bool Cond::wait_slow(Mutex& mu, int64_t deadline_ns, const char* misuse_message)
   return !timed_out_on_cond;
 }
 
-void Cond::signal_slow() noexcept {
-  ParkingLot::unpark_one(&mutex_, [this](const UnparkResult& result) {
-    // Under the queue lock (INV-COND-MU). Relaxed: as in wait_slow.
-    if (!result.have_more) mutex_.store(nullptr, std::memory_order_relaxed);
-    return kTokenSignal;
-  });
-}
-
-void Cond::broadcast_slow(Mutex* mu) noexcept {
+// signal() (all = false) and broadcast() (all = true).
+//
+// If `mu` is held (the usual case: signal under the lock), waking a waiter
+// now would only have it spin and park again on the Mutex until the signaler
+// unlocks: two parks per handoff, and for broadcast a thundering herd. The
+// waiters move onto the Mutex's queue instead, where the holder's unlock()
+// wakes them one at a time. If `mu` is free, one waiter is woken to take it
+// (broadcast moves the rest behind it).
+void Cond::release_slow(Mutex* mu, bool all) noexcept {
   ParkingLot::unpark_requeue(
       &mutex_, mu->parking_key(),
       [&] {
-        // Both queue locks held. If the waiters' Mutex changed (or none is
-        // left), every thread that waited when broadcast() read `mu` has
-        // already left, so there is nothing to do.
+        // Both queue locks held. Relaxed: INV-COND-MU. If the waiters' Mutex
+        // changed (or none is left), every thread that waited when
+        // signal()/broadcast() read `mu` has already been released or left,
+        // so there is nothing to do.
         if (mutex_.load(std::memory_order_relaxed) != mu) {
           return RequeueOp::kAbort;
         }
-        // Every waiter is about to be woken or moved (INV-COND-MU).
-        mutex_.store(nullptr, std::memory_order_relaxed);
-        // Mutex protocol step 1: if it is held, mark it so that the holder's
-        // unlock() looks at the queue, and move everybody; else wake one
-        // waiter to take the free Mutex and move the rest behind it.
-        return mu->mark_parked_if_locked() ? RequeueOp::kRequeueAll
-                                           : RequeueOp::kUnparkOneRequeueRest;
+        // broadcast: every waiter is about to be woken or moved.
+        if (all) mutex_.store(nullptr, std::memory_order_relaxed);
+        // Mutex protocol step 1 (mutex.h, "Cond protocol").
+        const bool held = mu->mark_parked_if_locked();
+        if (all) {
+          return held ? RequeueOp::kRequeueAll
+                      : RequeueOp::kUnparkOneRequeueRest;
+        }
+        return held ? RequeueOp::kRequeueOne : RequeueOp::kUnparkOne;
       },
       [&](RequeueOp op, const UnparkResult& result) {
         // Mutex protocol step 2.
         if (op == RequeueOp::kUnparkOneRequeueRest && result.requeued != 0) {
           mu->mark_parked();
+        }
+        // signal: the last waiter left the Cond (INV-COND-MU; relaxed as
+        // above).
+        if (!all && !result.have_more) {
+          mutex_.store(nullptr, std::memory_order_relaxed);
         }
         return kTokenSignal;
       });

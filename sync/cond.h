@@ -1,8 +1,8 @@
 // Copyright 2026 The contend Authors.
 //
 // contend::Cond: a condition variable for contend::Mutex (Go's sync.Cond),
-// whose broadcast() moves the waiters onto the Mutex's queue instead of
-// waking them all.
+// whose signal()/broadcast() move waiters onto the Mutex's queue while the
+// Mutex is held instead of waking them to block again on it.
 
 #ifndef CONTEND_SYNC_COND_H_
 #define CONTEND_SYNC_COND_H_
@@ -43,11 +43,14 @@ namespace contend {
 //    * No spurious wakeups: an untimed wait() returns only after a signal()
 //      or broadcast() released it (still re-check the predicate: another
 //      thread may have run first -- use the predicate forms).
-//    * FIFO: signal() wakes the oldest waiter.
+//    * FIFO: signal() releases the oldest waiter.
 //    * No thundering herd: broadcast() wakes at most one waiter (only if the
 //      Mutex is free) and requeues the rest onto the Mutex's ParkingLot queue
 //      (ParkingLot::unpark_requeue), where each is woken by an unlock() in
-//      turn, already owning its turn at the Mutex.
+//      turn, when it can take the Mutex. signal() with the Mutex held
+//      likewise requeues its waiter instead of waking it, so the usual
+//      "lock; change state; signal; unlock" costs the waiter one park, not
+//      a wakeup into a held Mutex and a second park on it.
 //  - Timed waits: wait_for/wait_until return std::cv_status::timeout if the
 //    deadline passed before a signal()/broadcast() released the waiter, else
 //    no_timeout (also when re-acquiring the Mutex after the release outlasts
@@ -72,8 +75,9 @@ namespace contend {
 //   nobody waits; static_assert in cond.cc). signal()/broadcast() with no
 //   waiter: one relaxed load. A wait parks on the ParkingLot at once (a Cond
 //   wait is for a state change, not for a lock hold, so spinning would only
-//   burn CPU). broadcast() with waiters: one ParkingLot call that locks two
-//   queues and makes at most one wakeup syscall, however many waiters. Timed
+//   burn CPU). signal()/broadcast() with waiters: one ParkingLot call that
+//   locks two queues and makes at most one wakeup syscall, however many
+//   waiters (none while the Mutex is held: its unlock() wakes). Timed
 //   waits read the clock once. Never allocates.
 //
 // Example:
@@ -136,8 +140,7 @@ class Cond {
   ABSL_ATTRIBUTE_NOINLINE bool wait_slow(Mutex& mu, int64_t deadline_ns,
                                          const char* misuse_message)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu);
-  ABSL_ATTRIBUTE_NOINLINE void signal_slow() noexcept;
-  ABSL_ATTRIBUTE_NOINLINE void broadcast_slow(Mutex* mu) noexcept;
+  ABSL_ATTRIBUTE_NOINLINE void release_slow(Mutex* mu, bool all) noexcept;
 
   static constexpr const char* kWaitMisuse =
       "contend: Cond::wait: Mutex not held by the caller";
@@ -206,19 +209,18 @@ bool Cond::wait_until(Mutex& mu, std::chrono::time_point<Clock, Duration> tp,
 }
 
 inline void Cond::signal() noexcept {
-  // Relaxed: a "no waiters" hint (INV-COND-MU); signal_slow re-reads it
+  // Relaxed: a "no waiters" hint (INV-COND-MU); release_slow re-reads it
   // under the queue lock.
-  if (ABSL_PREDICT_TRUE(mutex_.load(std::memory_order_relaxed) == nullptr)) {
-    return;
-  }
-  signal_slow();
+  Mutex* const mu = mutex_.load(std::memory_order_relaxed);
+  if (ABSL_PREDICT_TRUE(mu == nullptr)) return;
+  release_slow(mu, /*all=*/false);
 }
 
 inline void Cond::broadcast() noexcept {
-  // Relaxed: as in signal(); broadcast_slow re-validates under both locks.
+  // Relaxed: as in signal(); release_slow re-validates under both locks.
   Mutex* const mu = mutex_.load(std::memory_order_relaxed);
   if (ABSL_PREDICT_TRUE(mu == nullptr)) return;
-  broadcast_slow(mu);
+  release_slow(mu, /*all=*/true);
 }
 
 }  // namespace contend

@@ -32,7 +32,8 @@ class Cond;
 //   1    kParked    threads may be parked on the word; unlock must look
 //   2    kWoken     a thread is awake and contending for the waiters (a
 //                   spinner, or a waiter an unlock just woke): unlock need
-//                   not wake another one
+//                   not wake another one (except every 2048th time, INV-F
+//                   in mutex.cc)
 //   3    kStarving  starvation mode: ownership passes from unlock() directly
 //                   to the oldest parked thread; nobody barges or spins
 //   4-31            always zero
@@ -42,7 +43,7 @@ class Cond;
 //                                                  spinners/woken waiter/new
 //                                                  arrivals race for it
 //   starvation   a parked thread has waited >= 1ms  handoff to the queue head
-//                since its first park              (kHandoff token)
+//                since its first park              (kTokenHandoff)
 //   Starvation ends when a handoff leaves the queue empty or goes to a thread
 //   that waited < 1 ms on this park (Go's rule, src/sync/mutex.go).
 //
@@ -53,8 +54,9 @@ class Cond;
 //    Mutex is not held, and no thread is blocked on it, when it is
 //    destroyed. Not recursive: lock() by the holder deadlocks.
 //  - Guarantees: mutual exclusion; a blocked lock() is not starved: once it
-//    has waited 1 ms the Mutex switches to starvation mode and it is served
-//    in FIFO order among the parked threads (ParkingLot queues are FIFO).
+//    has waited 1 ms (plus a wakeup) the Mutex switches to starvation mode
+//    and the parked threads are served in FIFO order (ParkingLot queues are
+//    FIFO) until the queue drains or a served thread had waited < 1 ms.
 //    try_lock_for/until and lock(std::stop_token) return false only without
 //    the lock, after the deadline passed or stop was requested.
 // Thread safety: every member may be called concurrently (that is the point).
@@ -74,13 +76,19 @@ class Cond;
 //    field).
 // Cost: sizeof(Mutex) == 8 (the word plus a label flag; static_assert
 //   below). Uncontended lock(): one CAS; unlock(): one fetch_sub; both inline,
-//   no clock read, no ParkingLot. Contended: spins up to kSpinIterations
-//   state loads with a pause each (~3 us on the reference machine) only in
-//   normal mode and only while the holder has not been descheduled for long,
-//   then parks on the ParkingLot (futex syscalls); unlock() makes a syscall
-//   only if a thread is parked and nobody is already awake to take the lock.
-//   No allocation, except that the labeled constructor inserts into the
-//   label registry. Numbers: bench/sync/RESULTS.md
+//   no clock read, no ParkingLot. Contended, normal mode: up to 25 re-reads
+//   of the word, 4 pauses apart (~3 us in all on the reference machine,
+//   about one futex park+unpark round trip), barging in when it is free;
+//   then the thread parks on the ParkingLot (futex syscalls; one clock read
+//   per park). unlock() makes a syscall only if a thread is parked and no
+//   other thread is awake to take the lock. Starvation mode: no spinning;
+//   each unlock() wakes the queue head with the lock already transferred.
+//   When spinners keep suppressing wakeups, every 2048th skipped wakeup
+//   wakes the queue head anyway, so a parked thread still notices that it
+//   is starving. No allocation, except that the labeled constructor inserts
+//   into the label registry. Numbers on the 2-vCPU reference VM (W1
+//   uncontended 0.71x std::mutex; W2 contended at 2 threads 0.30x
+//   std::mutex, 0.41x absl::Mutex): bench/sync/RESULTS.md
 //   (//bench/sync:mutex_benchmark).
 //
 // Example:
@@ -201,6 +209,10 @@ class ABSL_LOCKABLE Mutex {
   // a wake by the Mutex (after requeue) from its own signal().
   static constexpr uintptr_t kTokenWoken = 1;
   static constexpr uintptr_t kTokenHandoff = 2;
+  //  kTokenForced:  dequeued by a normal-mode unlock that found an awake
+  //                 spinner (see INV-F in mutex.cc); competes for the lock
+  //                 without owning kWoken.
+  static constexpr uintptr_t kTokenForced = 3;
 
   // A parked thread that has waited this long since its first park turns on
   // starvation mode (Go's starvationThresholdNs).
@@ -210,16 +222,18 @@ class ABSL_LOCKABLE Mutex {
   static constexpr uint8_t kLabeled = 1;
 
   // --- Cond protocol (requeue onto the Mutex) -----------------------------
-  // Cond::broadcast() moves its waiters onto this Mutex's queue with
-  // ParkingLot::unpark_requeue(cond_key, parking_key(), validate, callback):
+  // Cond::broadcast() (and signal()) move waiters onto this Mutex's queue
+  // with ParkingLot::unpark_requeue(cond_key, parking_key(), validate,
+  // callback):
   //  1. In validate() (both queue locks held), call mark_parked_if_locked().
   //     If it returns true, the Mutex is held (or reserved by a handoff) and
   //     kParked is now set, so the holder's unlock() is guaranteed to look at
-  //     the queue: return RequeueOp::kRequeueAll. Otherwise return
-  //     kUnparkOneRequeueRest: one waiter is woken to take the free Mutex.
+  //     the queue: return RequeueOp::kRequeueAll (signal: kRequeueOne).
+  //     Otherwise return kUnparkOneRequeueRest (signal: kUnparkOne): one
+  //     waiter is woken to take the free Mutex.
   //  2. In callback(op, result): if op == kUnparkOneRequeueRest and
   //     result.requeued != 0, call mark_parked(). Return Cond's own token
-  //     (kDefaultUnparkToken, never kTokenWoken/kTokenHandoff).
+  //     (kDefaultUnparkToken, never one of the Mutex's tokens).
   //  3. A Cond waiter, after its park() on the Cond key returns, re-acquires
   //     with lock_after_wake(result.token): that honours a handoff (already
   //     owns), a kTokenWoken wake (owns kWoken, competes), or anything else
@@ -247,17 +261,21 @@ class ABSL_LOCKABLE Mutex {
       int64_t deadline_ns, const std::stop_token* stop, bool awoke);
   ABSL_ATTRIBUTE_NOINLINE ABSL_ATTRIBUTE_COLD void unlock_slow(uint32_t old);
   void unlock_handoff();
-  void wake_one();
+  void wake_one(bool forced);
   [[noreturn]] ABSL_ATTRIBUTE_NOINLINE ABSL_ATTRIBUTE_COLD static void fatal(
       const char* msg) noexcept;
   ABSL_ATTRIBUTE_NOINLINE ABSL_ATTRIBUTE_COLD void destroy_labeled() noexcept;
 
   std::atomic<uint32_t> state_{0};
   uint8_t flags_ = 0;  // kLabeled; written only by the constructor
+  // Wakeups unlock() skipped because a spinner was awake (INV-F in
+  // mutex.cc); a heuristic counter, relaxed load+store only.
+  std::atomic<uint16_t> skipped_wakes_{0};
 };
 
 static_assert(sizeof(Mutex) <= 8, "issue 3: sizeof(Mutex) <= 8");
 static_assert(std::atomic<uint32_t>::is_always_lock_free);
+static_assert(std::atomic<uint16_t>::is_always_lock_free);
 
 inline Mutex::~Mutex() {
 #ifndef NDEBUG

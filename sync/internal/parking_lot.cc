@@ -562,6 +562,7 @@ UnparkResult ParkingLot::unpark_requeue(
       op == RequeueOp::kUnparkOne || op == RequeueOp::kUnparkOneRequeueRest;
   const bool move_rest =
       op == RequeueOp::kUnparkOneRequeueRest || op == RequeueOp::kRequeueAll;
+  const bool move_one = op == RequeueOp::kRequeueOne;
   Waiter* woken = nullptr;
   Waiter* moved = nullptr;  // chain of waiters to append to `to`, FIFO
   Waiter* moved_tail = nullptr;
@@ -573,7 +574,7 @@ UnparkResult ParkingLot::unpark_requeue(
         woken = w;
         r.unparked = 1;
         r.waited_ns = now - w->key_enqueue_ns;
-      } else if (move_rest) {
+      } else if (move_rest || (move_one && r.requeued == 0)) {
         remove(bf, w);
         if (moved_tail != nullptr) {
           moved_tail->next = w;
@@ -584,7 +585,7 @@ UnparkResult ParkingLot::unpark_requeue(
         moved_tail = w;
         ++r.requeued;
       } else {
-        break;  // kUnparkOne: done after the first
+        break;  // kUnparkOne / kRequeueOne: done after the first
       }
     }
     w = next;

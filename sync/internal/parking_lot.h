@@ -55,6 +55,7 @@ enum class RequeueOp : uint8_t {
   kUnparkOneRequeueRest,  // wake the oldest waiter on `from`, move the rest
   kRequeueAll,            // move every waiter on `from` to `to`
   kUnparkOne,             // wake the oldest waiter on `from`, move none
+  kRequeueOne,            // move the oldest waiter on `from` to `to`, wake none
 };
 
 // ParkingLot: static functions over a process-wide table of wait queues.
@@ -152,8 +153,8 @@ class ParkingLot {
       absl::FunctionRef<uintptr_t(const UnparkResult&)> callback,
       bool is_release = false);
 
-  // Moves waiters from `from` to the tail of `to` (Cond::broadcast -> Mutex
-  // without a thundering herd). validate() runs with both queue locks held
+  // Moves waiters from `from` to the tail of `to` (Cond::broadcast/signal ->
+  // Mutex without a thundering herd). validate() runs with both queue locks held
   // and picks the operation; callback(op, result) then runs, still under both
   // locks, and returns the token for the woken thread (if any). Requires:
   // from != to.

@@ -117,6 +117,42 @@ TEST(CondTest, BroadcastRequeuesOntoTheHeldMutex) {
   EXPECT_EQ(max_inside, 1);
 }
 
+// signal() under the Mutex moves the oldest waiter onto the Mutex's queue
+// (no wakeup into a held Mutex); the unlock() wakes it.
+TEST(CondTest, SignalWithHeldMutexRequeuesTheOldestWaiter) {
+  Mutex mu;
+  Cond cond;
+  int turn = -1;              // guarded by mu
+  std::vector<int> woken;     // guarded by mu
+  std::vector<std::thread> threads;
+  for (int i = 0; i < 2; ++i) {
+    threads.emplace_back([&, i] {
+      MutexLock l(mu);
+      cond.wait(mu, [&] { return turn >= i; });
+      woken.push_back(i);
+    });
+    wait_until_parked(key_of(cond), static_cast<size_t>(i) + 1);
+  }
+  mu.lock();
+  turn = 0;
+  cond.signal();
+  EXPECT_EQ(ParkingLot::waiter_count(key_of(cond)), 1u);
+  EXPECT_EQ(ParkingLot::waiter_count(key_of(mu)), 1u);
+  mu.unlock();
+  threads[0].join();
+  {
+    MutexLock l(mu);
+    EXPECT_EQ(woken, std::vector<int>{0});
+    turn = 1;
+  }
+  // Without the Mutex held, signal() wakes the waiter directly.
+  cond.signal();
+  threads[1].join();
+  EXPECT_EQ(woken, (std::vector<int>{0, 1}));
+  EXPECT_EQ(ParkingLot::waiter_count(key_of(cond)), 0u);
+  EXPECT_EQ(ParkingLot::waiter_count(key_of(mu)), 0u);
+}
+
 TEST(CondTest, BroadcastWithFreeMutexWakesOneAndRequeuesRest) {
   constexpr int kWaiters = 3;
   Mutex mu;

@@ -307,6 +307,61 @@ TEST(MutexTest, StarvationModeBoundsWaitOfAThreadThatKeepsLosing) {
   EXPECT_LE(max, kSlackNs);
 }
 
+// INV-F: two threads that keep handing the lock back and forth while
+// spinning (so every unlock finds an awake spinner and wakes nobody) must not
+// starve a thread that parked: every 2048th skipped wakeup wakes it anyway,
+// and once it has waited 1 ms it re-parks with starvation mode on. The
+// spinners hold for ~1 us, so the victim usually exhausts its spin budget
+// and parks; without INV-F only a preemption of a spinner breaks the chain.
+// On the 2-vCPU reference VM preemption comes within milliseconds anyway
+// (measured with the forced wake disabled: max 3.8 ms; enabled: 0.44 ms), so
+// this test guards the bound rather than isolating INV-F; on a machine with
+// dedicated cores the chain would last until the spinners stop.
+TEST(MutexTest, ParkedWaiterIsServedWhileSpinnersAlternate) {
+  Mutex mu;
+  std::atomic<bool> stop{false};
+  uint64_t shared = 0;  // guarded by mu
+  auto spinner = [&] {
+    while (!stop.load(std::memory_order_relaxed)) {
+      mu.lock();
+      const int64_t until = monotonic_now_ns() + 1000;
+      while (monotonic_now_ns() < until) {
+      }
+      ++shared;
+      mu.unlock();
+    }
+  };
+  std::thread a(spinner);
+  std::thread b(spinner);
+  std::this_thread::sleep_for(milliseconds(10));
+  const int kSamples = 20 / kScale + 3;
+  std::vector<int64_t> latency;
+  int failed = 0;
+  for (int i = 0; i < kSamples; ++i) {
+    const int64_t start = monotonic_now_ns();
+    // Bounded, so that a starving victim fails the test instead of hanging.
+    if (!mu.try_lock_for(std::chrono::nanoseconds(2 * kSlackNs))) {
+      ++failed;
+      continue;
+    }
+    latency.push_back(monotonic_now_ns() - start);
+    ++shared;
+    mu.unlock();
+    std::this_thread::sleep_for(milliseconds(2));
+  }
+  stop.store(true);
+  a.join();
+  b.join();
+  EXPECT_EQ(failed, 0) << "a parked waiter starved behind two spinners";
+  ASSERT_FALSE(latency.empty());
+  std::sort(latency.begin(), latency.end());
+  std::printf("victim vs spinners: median %.3f ms, max %.3f ms\n",
+              static_cast<double>(latency[latency.size() / 2]) / 1e6,
+              static_cast<double>(latency.back()) / 1e6);
+  EXPECT_LE(latency[latency.size() / 2], 20 * kMs);
+  EXPECT_LE(latency.back(), kSlackNs);
+}
+
 // The WaitObserver sees Mutex waits with kind kMutex and a contended unlock
 // charges the releaser.
 namespace observer {

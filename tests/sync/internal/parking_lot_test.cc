@@ -358,6 +358,43 @@ TEST(ParkingLotTest, RequeueAllAndUnparkOneOps) {
   for (auto& t : threads) t.join();
 }
 
+// kRequeueOne (Cond::signal with the Mutex held): only the oldest waiter
+// moves, nobody wakes, and the moved one is woken from its new queue.
+TEST(ParkingLotTest, RequeueOneMovesOnlyTheOldestWaiter) {
+  int from = 0;
+  int to = 0;
+  std::vector<uintptr_t> got(3, 0);
+  std::vector<std::thread> threads;
+  for (int i = 0; i < 3; ++i) {
+    threads.emplace_back([&, i] { got[i] = park_always(&from).token; });
+    wait_for_waiters(&from, static_cast<size_t>(i + 1));
+  }
+  UnparkResult r = ParkingLot::unpark_requeue(
+      &from, &to, [] { return RequeueOp::kRequeueOne; },
+      [](RequeueOp op, const UnparkResult& res) -> uintptr_t {
+        EXPECT_EQ(op, RequeueOp::kRequeueOne);
+        EXPECT_EQ(res.unparked, 0u);
+        EXPECT_EQ(res.requeued, 1u);
+        EXPECT_TRUE(res.have_more);
+        return 0;
+      });
+  EXPECT_EQ(r.unparked, 0u);
+  EXPECT_EQ(r.requeued, 1u);
+  EXPECT_EQ(ParkingLot::waiter_count(&from), 2u);
+  EXPECT_EQ(ParkingLot::waiter_count(&to), 1u);
+  // The one on `to` is the oldest (index 0).
+  ParkingLot::unpark_one(&to, [](const UnparkResult&) -> uintptr_t {
+    return 70;
+  });
+  threads[0].join();
+  EXPECT_EQ(got[0], 70u);
+  EXPECT_EQ(ParkingLot::unpark_all(&from), 2u);
+  threads[1].join();
+  threads[2].join();
+  EXPECT_EQ(got[1], kDefaultUnparkToken);
+  EXPECT_EQ(got[2], kDefaultUnparkToken);
+}
+
 TEST(ParkingLotTest, RequeuedWaiterTimesOutFromItsNewQueue) {
   int from = 0;
   int to = 0;
