@@ -2,19 +2,8 @@
 
 #include "profile/debug_server.h"
 
-// Debian's libcpp-httplib.so is built with these (pkg-config cpp-httplib
-// --cflags); CPPHTTPLIB_OPENSSL_SUPPORT adds a member to httplib::Request,
-// so the header must see the same macros as the library or the two disagree
-// on the struct's layout.
-#ifndef CPPHTTPLIB_OPENSSL_SUPPORT
-#define CPPHTTPLIB_OPENSSL_SUPPORT
-#endif
-#ifndef CPPHTTPLIB_ZLIB_SUPPORT
-#define CPPHTTPLIB_ZLIB_SUPPORT
-#endif
-#ifndef CPPHTTPLIB_BROTLI_SUPPORT
-#define CPPHTTPLIB_BROTLI_SUPPORT
-#endif
+// @cpp_httplib defines the CPPHTTPLIB_* macros Debian's library was built
+// with (third_party/cpp_httplib.BUILD).
 #include <httplib.h>
 #include <sys/socket.h>
 
