@@ -114,8 +114,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     written = report.write_outputs(rep, args.out)
     progress(f"lab: done in {time.monotonic() - t0:.0f} s; wrote "
              + ", ".join(_show(p) for p in written))
-    if busy or rep.machine.get("cpu_busy_before", 0) > 0.25:
-        progress("lab: WARNING: the machine was busy; see the NOTE above the tables")
+    other = rep.machine.get("other_cpu_during", 0.0)
+    if other > 0.15:
+        progress(f"lab: WARNING: other processes used {other:.0%} of the CPUs "
+                 "during the run; the numbers are noisy (see the NOTE above the "
+                 "tables)")
     return 0
 
 

@@ -546,6 +546,39 @@ class MatrixReport:
         return report.markdown(self)
 
 
+def _proc_stat() -> tuple[float, float]:
+    """(busy, total) CPU seconds of the whole machine so far, from /proc/stat."""
+    with open("/proc/stat", encoding="ascii") as f:
+        fields = [int(x) for x in f.readline().split()[1:]]
+    hz = os.sysconf("SC_CLK_TCK")
+    idle = fields[3] + (fields[4] if len(fields) > 4 else 0)  # idle + iowait
+    total = sum(fields[:8])  # guest time is already counted in user
+    return (total - idle) / hz, total / hz
+
+
+class _OtherLoad:
+    """Measures the CPU share that *other* processes used while it was open:
+    machine busy time from /proc/stat minus this process's own CPU time."""
+
+    def __init__(self) -> None:
+        try:
+            self._stat0 = _proc_stat()
+        except (OSError, ValueError, IndexError):
+            self._stat0 = None
+        self._self0 = time.process_time()
+
+    def fraction(self) -> float:
+        if self._stat0 is None:
+            return float("nan")
+        busy1, total1 = _proc_stat()
+        busy = busy1 - self._stat0[0]
+        total = total1 - self._stat0[1]
+        mine = time.process_time() - self._self0
+        if total <= 0:
+            return float("nan")
+        return max(0.0, min(1.0, (busy - mine) / total))
+
+
 def cpu_busy_fraction(interval: float = 0.5) -> float:
     """Fraction of all CPUs' time spent busy over ``interval`` seconds, from
     /proc/stat (NaN where unavailable). Unlike the load average, which decays
@@ -716,6 +749,7 @@ def matrix(
     known = {p.name for p in primitives()}
     start = time.monotonic()
 
+    other_load = _OtherLoad()
     profiling = config.profile and _native.lab.profile_capture_available()
     if profiling:
         _native.profile.reset()
@@ -909,6 +943,7 @@ def matrix(
                 pts.append(CrossoverPoint(hold, r_ns, m_ns, m_ns / r_ns if r_ns > 0 else float("nan")))
             crossovers.append(_crossover(rw, mu, pts))
 
+    machine["other_cpu_during"] = other_load.fraction()
     return MatrixReport(
         config=config,
         machine=machine,

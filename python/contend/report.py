@@ -121,9 +121,11 @@ def tables_text(rep: MatrixReport, md: bool = False) -> str:
     """The seed's tables with the measured numbers and recommendations."""
     m = rep.machine
     busy = m.get("cpu_busy_before", float("nan"))
-    out = [f"contend lab on {m.get('cpu')} ({m.get('cpus')} CPUs, "
-           f"{busy:.0%} busy before start), {rep.wall_seconds:.0f} s"]
-    if busy > 0.25:
+    other = m.get("other_cpu_during", float("nan"))
+    out = [f"contend lab on {m.get('cpu')} ({m.get('cpus')} CPUs; other processes "
+           f"used {busy:.0%} of them before the run and {other:.0%} during it), "
+           f"{rep.wall_seconds:.0f} s"]
+    if busy > 0.25 or other > 0.15:
         out[0] += ("\nNOTE: other processes were using the CPUs: expect noisy "
                    "numbers; reader/writer locks suffer most (their readers get "
                    "preempted while holding the lock).")
@@ -145,9 +147,10 @@ def markdown(rep: MatrixReport, plots: Sequence[str] = ()) -> str:
         "",
         f"Machine: {m.get('cpu')}, {m.get('cpus')} logical CPUs, Python "
         f"{m.get('python')}; busy-work calibration {m.get('busy_steps_per_ns', 0):.3f} "
-        f"steps/ns, latency timestamp {m.get('timestamp_ns', 0):.1f} ns; CPUs "
-        f"{m.get('cpu_busy_before', float('nan')):.0%} busy before the run "
-        f"(load average {', '.join(f'{x:.2f}' for x in m.get('loadavg', []))}).",
+        f"steps/ns, latency timestamp {m.get('timestamp_ns', 0):.1f} ns; other processes "
+        f"used {m.get('cpu_busy_before', float('nan')):.0%} of the CPUs before the "
+        f"run and {m.get('other_cpu_during', float('nan')):.0%} during it (load "
+        f"average at start {', '.join(f'{x:.2f}' for x in m.get('loadavg', []))}).",
         "",
         f"Configuration: experiments {', '.join(cfg.experiments)}; {cfg.duration:g} s "
         f"per run; median of {cfg.repetitions} interleaved repetitions; outside "
