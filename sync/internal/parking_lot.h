@@ -154,9 +154,9 @@ class ParkingLot {
       bool is_release = false);
 
   // Moves waiters from `from` to the tail of `to` (Cond::broadcast/signal ->
-  // Mutex without a thundering herd). validate() runs with both queue locks held
-  // and picks the operation; callback(op, result) then runs, still under both
-  // locks, and returns the token for the woken thread (if any). Requires:
+  // Mutex without a thundering herd). validate() runs with both queue locks
+  // held and picks the operation; callback(op, result) then runs, still under
+  // both locks, and returns the token for the woken thread (if any). Requires:
   // from != to.
   static UnparkResult unpark_requeue(
       const void* from, const void* to, absl::FunctionRef<RequeueOp()> validate,

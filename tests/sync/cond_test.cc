@@ -122,8 +122,8 @@ TEST(CondTest, BroadcastRequeuesOntoTheHeldMutex) {
 TEST(CondTest, SignalWithHeldMutexRequeuesTheOldestWaiter) {
   Mutex mu;
   Cond cond;
-  int turn = -1;              // guarded by mu
-  std::vector<int> woken;     // guarded by mu
+  int turn = -1;           // guarded by mu
+  std::vector<int> woken;  // guarded by mu
   std::vector<std::thread> threads;
   for (int i = 0; i < 2; ++i) {
     threads.emplace_back([&, i] {

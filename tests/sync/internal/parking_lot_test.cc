@@ -383,9 +383,8 @@ TEST(ParkingLotTest, RequeueOneMovesOnlyTheOldestWaiter) {
   EXPECT_EQ(ParkingLot::waiter_count(&from), 2u);
   EXPECT_EQ(ParkingLot::waiter_count(&to), 1u);
   // The one on `to` is the oldest (index 0).
-  ParkingLot::unpark_one(&to, [](const UnparkResult&) -> uintptr_t {
-    return 70;
-  });
+  ParkingLot::unpark_one(&to,
+                         [](const UnparkResult&) -> uintptr_t { return 70; });
   threads[0].join();
   EXPECT_EQ(got[0], 70u);
   EXPECT_EQ(ParkingLot::unpark_all(&from), 2u);
