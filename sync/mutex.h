@@ -87,9 +87,9 @@ class Cond;
 //   wakes the queue head anyway, so a parked thread still notices that it
 //   is starving. No allocation, except that the labeled constructor inserts
 //   into the label registry. Numbers on the 2-vCPU reference VM (W1
-//   uncontended 0.71x std::mutex; W2 contended at 2 threads 0.30x
-//   std::mutex, 0.41x absl::Mutex): bench/sync/RESULTS.md
-//   (//bench/sync:mutex_benchmark).
+//   uncontended 0.49-0.71x std::mutex; W2 contended at 2 threads 0.37x
+//   std::mutex and 0.47x absl::Mutex, medians over 12 processes):
+//   bench/sync/RESULTS.md (//bench/sync:mutex_benchmark).
 //
 // Example:
 //   contend::Mutex mu;

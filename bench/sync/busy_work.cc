@@ -2,9 +2,15 @@
 
 #include "bench/sync/busy_work.h"
 
+#include <sys/resource.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <chrono>
 #include <cstdint>
+#include <cstdio>
 #include <limits>
+#include <thread>
 
 #include "sync/internal/clock.h"
 
@@ -47,6 +53,63 @@ BusyCalibration calibrate() noexcept {
 const BusyCalibration& busy_calibration() {
   static const BusyCalibration cal = calibrate();
   return cal;
+}
+
+namespace {
+
+// Seconds of CPU all CPUs spent outside idle/iowait, from /proc/stat.
+double machine_busy_s() noexcept {
+  std::FILE* f = std::fopen("/proc/stat", "r");
+  if (f == nullptr) return 0;
+  unsigned long long v[8] = {};
+  const int n =
+      std::fscanf(f, "cpu %llu %llu %llu %llu %llu %llu %llu %llu", &v[0],
+                  &v[1], &v[2], &v[3], &v[4], &v[5], &v[6], &v[7]);
+  std::fclose(f);
+  if (n != 8) return 0;
+  // user nice system [idle iowait] irq softirq steal
+  const double ticks =
+      static_cast<double>(v[0] + v[1] + v[2] + v[5] + v[6] + v[7]);
+  return ticks / static_cast<double>(sysconf(_SC_CLK_TCK));
+}
+
+double self_cpu_s() noexcept {
+  rusage r;
+  getrusage(RUSAGE_SELF, &r);
+  return static_cast<double>(r.ru_utime.tv_sec + r.ru_stime.tv_sec) +
+         1e-6 * static_cast<double>(r.ru_utime.tv_usec + r.ru_stime.tv_usec);
+}
+
+double wall_s() noexcept {
+  return static_cast<double>(monotonic_now_ns()) * 1e-9;
+}
+
+}  // namespace
+
+void ForeignCpu::start() noexcept {
+  machine_busy_s_ = machine_busy_s();
+  self_s_ = self_cpu_s();
+  wall_s_ = wall_s();
+}
+
+double ForeignCpu::fraction() const noexcept {
+  const double wall = wall_s() - wall_s_;
+  if (wall <= 0) return 0;
+  const double foreign =
+      (machine_busy_s() - machine_busy_s_) - (self_cpu_s() - self_s_);
+  const double cpus = static_cast<double>(sysconf(_SC_NPROCESSORS_ONLN));
+  return std::clamp(foreign / (wall * cpus), 0.0, 1.0);
+}
+
+bool wait_for_quiet_machine(double max_fraction, double timeout_s) noexcept {
+  const double deadline = wall_s() + timeout_s;
+  while (wall_s() < deadline) {
+    ForeignCpu meter;
+    meter.start();
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    if (meter.fraction() <= max_fraction) return true;
+  }
+  return false;
 }
 
 uint64_t ticks_fallback() noexcept {

@@ -15,6 +15,7 @@
 #ifndef CONTEND_BENCH_SYNC_BUSY_WORK_H_
 #define CONTEND_BENCH_SYNC_BUSY_WORK_H_
 
+#include <cmath>
 #include <cstdint>
 
 #if defined(__x86_64__) || defined(__i386__)
@@ -46,7 +47,8 @@ const BusyCalibration& busy_calibration();
 // Steps that take about `ns` nanoseconds (0 for ns <= 0).
 inline uint64_t busy_steps_for_ns(double ns) noexcept {
   if (ns <= 0) return 0;
-  return static_cast<uint64_t>(ns * busy_calibration().steps_per_ns + 0.5);
+  return static_cast<uint64_t>(
+      std::llround(ns * busy_calibration().steps_per_ns));
 }
 
 uint64_t ticks_fallback() noexcept;  // CLOCK_MONOTONIC ns
@@ -61,6 +63,30 @@ inline uint64_t ticks() noexcept {
   return ticks_fallback();
 #endif
 }
+
+// Machine-quietness helpers for benchmarks on shared machines (the reference
+// VM has 2 cores shared with builds). CPU time is read from /proc/stat (all
+// CPUs) and getrusage (this process) at 10 ms granularity.
+//
+// ForeignCpu measures how much CPU *other* processes used between start()
+// and fraction(): 0 = the benchmark had the machine to itself, 1 = every
+// CPU was busy with something else the whole time.
+class ForeignCpu {
+ public:
+  void start() noexcept;
+  double fraction() const noexcept;
+
+ private:
+  double machine_busy_s_ = 0;
+  double self_s_ = 0;
+  double wall_s_ = 0;
+};
+
+// Blocks until other processes used at most `max_fraction` of the machine
+// over a 200 ms window, or until `timeout_s` passed. Returns whether the
+// machine became quiet.
+bool wait_for_quiet_machine(double max_fraction = 0.03,
+                            double timeout_s = 600) noexcept;
 
 }  // namespace contend::bench
 

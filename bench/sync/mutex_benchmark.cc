@@ -21,6 +21,12 @@
 //                        is perfectly even).
 //  Latency/<lock>/T      W2 plus a timestamp around every lock() call;
 //                        counters p50/p99/max acquisition latency in ns.
+//  With --wait_quiet (our flag, stripped before Google Benchmark sees the
+//  arguments), every W2/Latency/Hog measurement waits until other processes
+//  are idle and is repeated (up to 20 times) until they stayed idle during
+//  the run; counter foreign_cpu_pct reports how much of the machine others
+//  used during the kept run. W1 waits for a quiet machine before starting.
+//
 //  Hog/<lock>            fairness: one thread re-acquires in a tight loop
 //                        with ~100 us inside; a victim thread takes the lock
 //                        every ~100 us; counters: victim acquisitions and its
@@ -31,6 +37,7 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -122,12 +129,31 @@ class Histogram {
   uint64_t total_ = 0;
 };
 
+bool g_wait_quiet = false;
+
+// Runs `measure` until the machine stayed quiet during it (with
+// --wait_quiet); returns the foreign CPU fraction of the kept run.
+template <class F>
+double quiet_run(F&& measure) {
+  double foreign = 0;
+  for (int attempt = 0; attempt < 20; ++attempt) {
+    if (g_wait_quiet) wait_for_quiet_machine();
+    ForeignCpu meter;
+    meter.start();
+    measure();
+    foreign = meter.fraction();
+    if (!g_wait_quiet || foreign <= 0.03) break;
+  }
+  return foreign;
+}
+
 // --- W1: uncontended ------------------------------------------------------
 
 template <class Lock>
 void BM_W1(benchmark::State& state) {
   static CachePadded<Lock> locks[8];
   Lock& lock = *locks[state.thread_index()];
+  if (g_wait_quiet && state.thread_index() == 0) wait_for_quiet_machine();
   for (auto _ : state) {
     lock.lock();
     lock.unlock();
@@ -155,13 +181,16 @@ RunResult run_contended(int threads) {
   CachePadded<std::atomic<bool>> stop{false};
   std::vector<CachePadded<uint64_t>> ops(static_cast<size_t>(threads));
   std::vector<std::unique_ptr<Histogram>> hists;
-  for (int t = 0; t < threads; ++t)
+  hists.reserve(static_cast<size_t>(threads));
+  for (int t = 0; t < threads; ++t) {
     hists.push_back(std::make_unique<Histogram>());
+  }
   const uint64_t in_steps = busy_steps_for_ns(kInsideNs);
   const uint64_t out_steps = busy_steps_for_ns(kOutsideNs);
   const double ns_per_tick = busy_calibration().ns_per_tick;
 
   std::vector<std::thread> workers;
+  workers.reserve(static_cast<size_t>(threads));
   for (int t = 0; t < threads; ++t) {
     workers.emplace_back([&, t] {
       Lock& l = **lock;
@@ -215,10 +244,12 @@ template <class Lock>
 void BM_W2(benchmark::State& state) {
   const int threads = static_cast<int>(state.range(0));
   RunResult r;
+  double foreign = 0;
   for (auto _ : state) {
-    r = run_contended<Lock, false>(threads);
+    foreign = quiet_run([&] { r = run_contended<Lock, false>(threads); });
     state.SetIterationTime(static_cast<double>(r.wall_ns) * 1e-9);
   }
+  state.counters["foreign_cpu_pct"] = 100 * foreign;
   state.counters["ns_per_op"] =
       static_cast<double>(r.wall_ns) / static_cast<double>(r.ops);
   state.counters["max_share"] =
@@ -230,10 +261,12 @@ template <class Lock>
 void BM_Latency(benchmark::State& state) {
   const int threads = static_cast<int>(state.range(0));
   RunResult r;
+  double foreign = 0;
   for (auto _ : state) {
-    r = run_contended<Lock, true>(threads);
+    foreign = quiet_run([&] { r = run_contended<Lock, true>(threads); });
     state.SetIterationTime(static_cast<double>(r.wall_ns) * 1e-9);
   }
+  state.counters["foreign_cpu_pct"] = 100 * foreign;
   state.counters["ns_per_op"] =
       static_cast<double>(r.wall_ns) / static_cast<double>(r.ops);
   state.counters["p50_ns"] = r.latency.quantile(0.50);
@@ -249,7 +282,11 @@ void BM_Hog(benchmark::State& state) {
   constexpr int64_t kHogRunNs = 1'000'000'000;
   constexpr double kHoldNs = 100'000;
   Histogram victim;
+  double foreign = 0;
   for (auto _ : state) {
+    if (g_wait_quiet) wait_for_quiet_machine();
+    ForeignCpu meter;
+    meter.start();
     auto lock = std::make_unique<CachePadded<Lock>>();
     std::atomic<bool> stop{false};
     victim = Histogram();
@@ -275,7 +312,9 @@ void BM_Hog(benchmark::State& state) {
     stop.store(true, std::memory_order_relaxed);
     hog.join();
     state.SetIterationTime(static_cast<double>(monotonic_now_ns() - t0) * 1e-9);
+    foreign = meter.fraction();
   }
+  state.counters["foreign_cpu_pct"] = 100 * foreign;
   state.counters["victim_ops"] = static_cast<double>(victim.total());
   state.counters["victim_p50_ns"] = victim.quantile(0.5);
   state.counters["victim_max_ns"] = static_cast<double>(victim.max());
@@ -313,6 +352,17 @@ int main(int argc, char** argv) {
   // Debian builds Abseil without NDEBUG, which leaves deadlock detection on
   // and makes absl::Mutex ~3.5x slower than a release build (issue 3).
   absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
+  // Strip our own flag before Google Benchmark parses the rest.
+  int kept = 1;
+  for (int i = 1; i < argc; ++i) {
+    if (std::string_view(argv[i]) == "--wait_quiet") {
+      contend::bench::g_wait_quiet = true;
+    } else {
+      argv[kept++] = argv[i];
+    }
+  }
+  argc = kept;
+  if (contend::bench::g_wait_quiet) contend::bench::wait_for_quiet_machine();
   contend::bench::busy_calibration();  // before any timing
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
