@@ -90,8 +90,9 @@ void profiler_add_sample(ProfileType type, const uintptr_t* pcs, int depth,
 // into capture_stack's caller), and returns how many. Stops at a null,
 // misaligned, non-increasing or out-of-stack frame pointer, so frames
 // compiled without frame pointers end the walk early instead of faulting.
-// Cost: ~1-2 ns per frame after a thread's first call (which reads the
-// thread's stack bounds once).
+// Cost: ~2.5 ns per frame (46 ns for 18 frames, bench/profile/RESULTS.md)
+// after a thread's first call, which reads the thread's stack bounds once
+// (pthread_getattr_np).
 int capture_stack(uintptr_t* pcs, int max_depth) noexcept;
 
 // ---------------------------------------------------------------------------
