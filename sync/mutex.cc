@@ -94,10 +94,6 @@ using internal::UnparkResult;
 constexpr int kSpinChecks = 25;
 constexpr int kPausesPerCheck = 4;
 
-// INV-F: every this many skipped wakeups, wake the queue head anyway.
-constexpr uint16_t kForcedWakeInterval = 2048;
-static_assert((kForcedWakeInterval & (kForcedWakeInterval - 1)) == 0);
-
 }  // namespace
 
 Mutex::Mutex(const char* label) {

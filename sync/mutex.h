@@ -185,6 +185,7 @@ class ABSL_LOCKABLE Mutex {
 
  private:
   friend class Cond;
+  friend class MutexTestPeer;  // tests/sync/mutex_test.cc: sets kWoken
 
   // State word bits (table above).
   static constexpr uint32_t kLocked = 1u << 0;
@@ -213,6 +214,11 @@ class ABSL_LOCKABLE Mutex {
   //                 spinner (see INV-F in mutex.cc); competes for the lock
   //                 without owning kWoken.
   static constexpr uintptr_t kTokenForced = 3;
+
+  // INV-F (mutex.cc): every this many skipped wakeups, unlock() wakes the
+  // queue head anyway. A power of two (the counter is masked).
+  static constexpr uint16_t kForcedWakeInterval = 2048;
+  static_assert((kForcedWakeInterval & (kForcedWakeInterval - 1)) == 0);
 
   // A parked thread that has waited this long since its first park turns on
   // starvation mode (Go's starvationThresholdNs).

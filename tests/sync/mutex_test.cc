@@ -315,8 +315,8 @@ TEST(MutexTest, StarvationModeBoundsWaitOfAThreadThatKeepsLosing) {
 // and parks; without INV-F only a preemption of a spinner breaks the chain.
 // On the 2-vCPU reference VM preemption comes within milliseconds anyway
 // (measured with the forced wake disabled: max 3.8 ms; enabled: 0.44 ms), so
-// this test guards the bound rather than isolating INV-F; on a machine with
-// dedicated cores the chain would last until the spinners stop.
+// this test guards the bound end to end; EveryKthSkippedWakeupWakesTheQueueHead
+// below isolates INV-F deterministically.
 TEST(MutexTest, ParkedWaiterIsServedWhileSpinnersAlternate) {
   Mutex mu;
   std::atomic<bool> stop{false};
@@ -360,6 +360,61 @@ TEST(MutexTest, ParkedWaiterIsServedWhileSpinnersAlternate) {
               static_cast<double>(latency.back()) / 1e6);
   EXPECT_LE(latency[latency.size() / 2], 20 * kMs);
   EXPECT_LE(latency.back(), kSlackNs);
+}
+
+}  // namespace
+
+// White-box access to the state word (friend of Mutex).
+class MutexTestPeer {
+ public:
+  // Sets / clears kWoken as a spinning lock() would (INV-W in mutex.cc).
+  // Relaxed: the bit carries no data (as in lock_slow).
+  static void claim_woken(Mutex& mu) {
+    mu.state_.fetch_or(Mutex::kWoken, std::memory_order_relaxed);
+  }
+  static void release_woken(Mutex& mu) {
+    mu.state_.fetch_and(~Mutex::kWoken, std::memory_order_relaxed);
+  }
+  static constexpr int kForcedWakeInterval = Mutex::kForcedWakeInterval;
+};
+
+namespace {
+
+// INV-F, deterministically. A thread spinning in lock_slow() claims kWoken,
+// and unlock() then wakes nobody; the test plays that spinner by setting the
+// bit itself (MutexTestPeer), so that every unlock below is a skipped wakeup
+// while the victim stays parked. The 2048th skipped wakeup must dequeue the
+// victim anyway, inside that unlock(). Without INV-F it stays parked.
+TEST(MutexTest, EveryKthSkippedWakeupWakesTheQueueHead) {
+  constexpr int kInterval = MutexTestPeer::kForcedWakeInterval;
+  Mutex mu;
+  mu.lock();
+  std::thread victim([&] {
+    mu.lock();
+    mu.unlock();
+  });
+  wait_for_parked(mu, 1);
+  MutexTestPeer::claim_woken(mu);  // the simulated spinner
+  for (int i = 1; i < kInterval; ++i) {
+    mu.unlock();  // skipped wakeup number i: kWoken is claimed
+    ASSERT_EQ(internal::ParkingLot::waiter_count(key_of(mu)), 1u) << i;
+    // Free, with kWoken still claimed by "the spinner": we barge back in
+    // (the parked victim does not compete).
+    ASSERT_TRUE(mu.try_lock()) << i;
+  }
+  mu.unlock();  // skipped wakeup number kInterval: the forced one
+  const bool dequeued = internal::ParkingLot::waiter_count(key_of(mu)) == 0;
+  EXPECT_TRUE(dequeued) << "the victim is still parked";
+  // The simulated spinner gives up its claim; the victim, woken without
+  // kWoken (kTokenForced), takes the free lock.
+  MutexTestPeer::release_woken(mu);
+  if (!dequeued) {
+    mu.lock();  // a normal wakeup, so that the failing test still ends
+    mu.unlock();
+  }
+  victim.join();
+  EXPECT_TRUE(mu.try_lock());
+  mu.unlock();
 }
 
 // The WaitObserver sees Mutex waits with kind kMutex and a contended unlock
