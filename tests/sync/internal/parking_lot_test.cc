@@ -79,7 +79,7 @@ TEST(ParkingLotTest, UnparkOneIsFifoAndDeliversToken) {
   for (int i = 0; i < kThreads; ++i) {
     // Enqueue strictly in index order.
     threads.emplace_back([&, i] { got[i] = park_always(&key).token; });
-    wait_for_waiters(&key, static_cast<size_t>(i + 1));
+    wait_for_waiters(&key, static_cast<size_t>(i) + 1);
   }
   for (int i = 0; i < kThreads; ++i) {
     const UnparkResult r =
@@ -87,14 +87,14 @@ TEST(ParkingLotTest, UnparkOneIsFifoAndDeliversToken) {
           EXPECT_EQ(res.unparked, 1u);
           EXPECT_EQ(res.have_more, i + 1 < kThreads);
           EXPECT_GE(res.waited_ns, 0);
-          return static_cast<uintptr_t>(100 + i);
+          return 100 + static_cast<uintptr_t>(i);
         });
     EXPECT_EQ(r.unparked, 1u);
   }
   for (auto& t : threads) t.join();
   // The i-th unpark carried token 100+i and must have reached the i-th parker.
   for (int i = 0; i < kThreads; ++i) {
-    EXPECT_EQ(got[i], static_cast<uintptr_t>(100 + i)) << "waiter " << i;
+    EXPECT_EQ(got[i], 100 + static_cast<uintptr_t>(i)) << "waiter " << i;
   }
 }
 
@@ -103,6 +103,7 @@ TEST(ParkingLotTest, UnparkAllWakesEveryWaiterOnKeyOnly) {
   int other = 0;
   std::atomic<int> woken{0};
   std::vector<std::thread> threads;
+  threads.reserve(3);
   for (int i = 0; i < 3; ++i) {
     threads.emplace_back([&] {
       EXPECT_EQ(park_always(&key).token, 42u);
@@ -249,7 +250,7 @@ TEST(ParkingLotTest, FilterSkipsAndStops) {
       options.park_token = static_cast<uintptr_t>(1 + i % 2);
       results[i] = park_always(&key, options);
     });
-    wait_for_waiters(&key, static_cast<size_t>(i + 1));
+    wait_for_waiters(&key, static_cast<size_t>(i) + 1);
   }
   // Unpark the token-2 waiters only.
   UnparkResult r = ParkingLot::unpark_filter(
@@ -293,7 +294,7 @@ TEST(ParkingLotTest, RequeueMovesWaitersInFifoOrder) {
   std::vector<std::thread> threads;
   for (int i = 0; i < kThreads; ++i) {
     threads.emplace_back([&, i] { got[i] = park_always(&from).token; });
-    wait_for_waiters(&from, static_cast<size_t>(i + 1));
+    wait_for_waiters(&from, static_cast<size_t>(i) + 1);
   }
   // Abort: nothing moves, callback not called.
   bool cb_called = false;
@@ -325,10 +326,10 @@ TEST(ParkingLotTest, RequeueMovesWaitersInFifoOrder) {
   // FIFO preserved on `to`.
   for (int i = 1; i < kThreads; ++i) {
     ParkingLot::unpark_one(&to, [&](const UnparkResult&) -> uintptr_t {
-      return static_cast<uintptr_t>(60 + i);
+      return 60 + static_cast<uintptr_t>(i);
     });
     threads[i].join();
-    EXPECT_EQ(got[i], static_cast<uintptr_t>(60 + i));
+    EXPECT_EQ(got[i], 60 + static_cast<uintptr_t>(i));
   }
 }
 
@@ -338,7 +339,7 @@ TEST(ParkingLotTest, RequeueAllAndUnparkOneOps) {
   std::vector<std::thread> threads;
   for (int i = 0; i < 3; ++i) {
     threads.emplace_back([&] { park_always(&from); });
-    wait_for_waiters(&from, static_cast<size_t>(i + 1));
+    wait_for_waiters(&from, static_cast<size_t>(i) + 1);
   }
   UnparkResult r = ParkingLot::unpark_requeue(
       &from, &to, [] { return RequeueOp::kUnparkOne; },
@@ -367,7 +368,7 @@ TEST(ParkingLotTest, RequeueOneMovesOnlyTheOldestWaiter) {
   std::vector<std::thread> threads;
   for (int i = 0; i < 3; ++i) {
     threads.emplace_back([&, i] { got[i] = park_always(&from).token; });
-    wait_for_waiters(&from, static_cast<size_t>(i + 1));
+    wait_for_waiters(&from, static_cast<size_t>(i) + 1);
   }
   UnparkResult r = ParkingLot::unpark_requeue(
       &from, &to, [] { return RequeueOp::kRequeueOne; },
@@ -469,6 +470,7 @@ TEST(ParkingLotTest, BucketSpread) {
   // Adjacent 8-byte words (an array of Mutexes).
   std::vector<uint64_t> words(kKeys);
   std::vector<const void*> keys;
+  keys.reserve(words.size());
   for (auto& w : words) keys.push_back(&w);
   EXPECT_LE(max_load(keys), 6) << "adjacent words";
   // 64-byte-strided fields (one Mutex per cache-line-sized struct).
