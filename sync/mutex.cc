@@ -84,10 +84,12 @@ using internal::UnparkResult;
 //   pause is ~30 ns, see sync/internal/backoff.h): about two cross-core cache
 //   line transfers there (measured 40 ns store->load, 74 ns CAS->CAS
 //   handoff). Polling more often only pulls the line away from the holder
-//   and delays its release. W2 at 2 threads (the mutex_benchmark workload,
-//   medians of 7 runs on a quiet machine), ns/op by pauses per check:
-//   1 -> ~105, 2 -> ~90, 4 -> ~85, 5-6 -> ~88-90, 8 -> 95-120, 0 (a pure
-//   load loop) -> 120-200.
+//   and delays its release; less often misses the short free window. W2 at
+//   2 and 4 threads (mutex_benchmark, 6 fresh processes per setting on a
+//   quiet machine; bench/sync/RESULTS.md, "Mutex"), ns/op by pauses per
+//   check: 1 -> mostly 110-170, 2 -> ~105, 3 -> mostly 70-90, 4 -> mostly
+//   70-90 with the fewest slow (~150) runs, 6 -> half the processes slow;
+//   a random 1-8 or 2-5 pauses per check was no better.
 // - Budget, 25 checks (~100 pauses, ~3 us): about one futex park+unpark round
 //   trip, the competitive bound for spin-then-block; covers critical
 //   sections up to a couple of us.
