@@ -17,6 +17,7 @@
 #include "gtest/gtest.h"
 #include "sync/cond.h"
 #include "sync/mutex.h"
+#include "tests/sync/stress_util.h"
 
 // The tests drive locks across threads, through std lock types and into
 // deliberate misuse, which clang's thread-safety analysis cannot follow; it is
@@ -30,40 +31,9 @@ namespace contend {
 namespace {
 
 using std::chrono::microseconds;
-using std::chrono::milliseconds;
-using std::chrono::steady_clock;
 
-#if defined(__SANITIZE_THREAD__) || defined(CONTEND_TSAN)
-constexpr int kScale = 10;
-#else
-constexpr int kScale = 1;
-#endif
-
-// Aborts if `progress` stops moving for 60 s (a lost wakeup hangs forever).
-class Watchdog {
- public:
-  explicit Watchdog(const std::atomic<uint64_t>& progress)
-      : thread_([&progress](const std::stop_token& stop) {
-          uint64_t last = progress.load(std::memory_order_relaxed);
-          auto last_change = steady_clock::now();
-          while (!stop.stop_requested()) {
-            std::this_thread::sleep_for(milliseconds(50));
-            const uint64_t now = progress.load(std::memory_order_relaxed);
-            if (now != last) {
-              last = now;
-              last_change = steady_clock::now();
-            } else if (steady_clock::now() - last_change >
-                       std::chrono::seconds(60)) {
-              std::fprintf(stderr, "watchdog: no progress for 60 s at %llu\n",
-                           static_cast<unsigned long long>(now));
-              std::abort();
-            }
-          }
-        }) {}
-
- private:
-  std::jthread thread_;
-};
+using stress::kScale;
+using stress::Watchdog;
 
 // 10^6 handoffs (10^5 under TSan) of a turn between two threads; each
 // handoff needs the other thread's signal. Signals are sent both with the

@@ -20,6 +20,7 @@
 #include "sync/internal/parking_lot.h"
 #include "sync/internal/thread_id.h"
 #include "sync/internal/wait_observer.h"
+#include "tests/sync/stress_util.h"
 
 namespace contend {
 namespace {
@@ -27,11 +28,7 @@ namespace {
 using internal::monotonic_now_ns;
 using std::chrono::milliseconds;
 
-#if defined(CONTEND_TSAN) || defined(__SANITIZE_THREAD__)
-constexpr int kScale = 10;
-#else
-constexpr int kScale = 1;
-#endif
+using stress::kScale;
 
 constexpr int64_t kMs = 1'000'000;
 // Upper margin for scheduler-dependent timings (2 noisy cores, 2 tests at a

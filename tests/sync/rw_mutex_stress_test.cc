@@ -16,6 +16,7 @@
 
 #include "gtest/gtest.h"
 #include "sync/rw_mutex.h"
+#include "tests/sync/stress_util.h"
 
 // The tests drive locks across threads, through std lock types and into
 // deliberate misuse, which clang's thread-safety analysis cannot follow; it is
@@ -29,41 +30,10 @@ namespace contend {
 namespace {
 
 using std::chrono::microseconds;
-using std::chrono::milliseconds;
 using std::chrono::steady_clock;
 
-#if defined(__SANITIZE_THREAD__) || defined(CONTEND_TSAN)
-constexpr int kScale = 10;  // TSan runs 5-15x slower
-#else
-constexpr int kScale = 1;
-#endif
-
-// Aborts the test binary if `progress` stops moving for 60 s: a lost wakeup
-// or deadlock fails loudly instead of hitting the Bazel timeout.
-class Watchdog {
- public:
-  explicit Watchdog(const std::atomic<uint64_t>& progress)
-      : thread_([&progress](const std::stop_token& stop) {
-          uint64_t last = progress.load(std::memory_order_relaxed);
-          auto last_change = steady_clock::now();
-          while (!stop.stop_requested()) {
-            std::this_thread::sleep_for(milliseconds(50));
-            const uint64_t now = progress.load(std::memory_order_relaxed);
-            if (now != last) {
-              last = now;
-              last_change = steady_clock::now();
-            } else if (steady_clock::now() - last_change >
-                       std::chrono::seconds(60)) {
-              std::fprintf(stderr, "watchdog: no progress for 60 s at %llu\n",
-                           static_cast<unsigned long long>(now));
-              std::abort();
-            }
-          }
-        }) {}
-
- private:
-  std::jthread thread_;
-};
+using stress::kScale;
+using stress::Watchdog;
 
 void busy(int iterations) {
   for (int i = 0; i < iterations; ++i) {

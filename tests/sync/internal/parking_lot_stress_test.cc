@@ -15,15 +15,12 @@
 #include "sync/internal/clock.h"
 #include "sync/internal/parking_lot.h"
 #include "sync/internal/prng.h"
+#include "tests/sync/stress_util.h"
 
 namespace contend::internal {
 namespace {
 
-#if defined(CONTEND_TSAN) || defined(__SANITIZE_THREAD__)
-constexpr int kScale = 10;
-#else
-constexpr int kScale = 1;
-#endif
+using stress::kScale;
 
 // Two threads alternate through a turn word; every handoff parks the loser.
 // A lost wakeup hangs.
