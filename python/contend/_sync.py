@@ -49,6 +49,23 @@ def _check_timeout(timeout: float | None) -> float | None:
     return t
 
 
+
+def _timed_acquire(
+    timeout: float | None,
+    block: Callable[[], None],
+    try_now: Callable[[], bool],
+    try_for: Callable[[float], bool],
+) -> bool:
+    """The shared shape of every ``acquire*(timeout)``: block for None, one
+    attempt for 0, a timed attempt otherwise."""
+    t = _check_timeout(timeout)
+    if t is None:
+        block()
+        return True
+    if t == 0:
+        return try_now()
+    return try_for(t)
+
 class Mutex:
     """A mutual-exclusion lock (Go's ``sync.Mutex``), usable like ``threading.Lock``.
 
@@ -77,13 +94,8 @@ class Mutex:
 
         ``timeout=None`` waits forever (and returns True); ``0`` only tries.
         """
-        t = _check_timeout(timeout)
-        if t is None:
-            self._native.lock()
-            return True
-        if t == 0:
-            return self._native.try_lock()
-        return self._native.try_lock_for(t)
+        n = self._native
+        return _timed_acquire(timeout, n.lock, n.try_lock, n.try_lock_for)
 
     def release(self) -> None:
         """Releases the lock. Raises RuntimeError if it is not locked."""
@@ -169,13 +181,9 @@ class RWMutex:
 
     def acquire_read(self, timeout: float | None = None) -> bool:
         """Takes the read (shared) lock; False if ``timeout`` passed first."""
-        t = _check_timeout(timeout)
-        if t is None:
-            self._native.lock_shared()
-            return True
-        if t == 0:
-            return self._native.try_lock_shared()
-        return self._native.try_lock_shared_for(t)
+        n = self._native
+        return _timed_acquire(timeout, n.lock_shared, n.try_lock_shared,
+                              n.try_lock_shared_for)
 
     def release_read(self) -> None:
         """Releases this thread's read lock (RuntimeError if it holds none)."""
@@ -183,13 +191,8 @@ class RWMutex:
 
     def acquire_write(self, timeout: float | None = None) -> bool:
         """Takes the write (exclusive) lock; False if ``timeout`` passed first."""
-        t = _check_timeout(timeout)
-        if t is None:
-            self._native.lock()
-            return True
-        if t == 0:
-            return self._native.try_lock()
-        return self._native.try_lock_for(t)
+        n = self._native
+        return _timed_acquire(timeout, n.lock, n.try_lock, n.try_lock_for)
 
     def release_write(self) -> None:
         """Releases the write lock (RuntimeError unless this thread holds it)."""
