@@ -36,16 +36,6 @@ TEST(BusyWorkTest, ChainTakesAboutTheCalibratedTime) {
   EXPECT_GE(took, 5'000'000);
 }
 
-TEST(ForeignCpuTest, FractionIsAShareOfTheMachine) {
-  ForeignCpu meter;
-  meter.start();
-  // Our own busy work is not foreign: it is subtracted.
-  busy_chain(1, busy_steps_for_ns(50e6));
-  const double f = meter.fraction();
-  EXPECT_GE(f, 0.0);
-  EXPECT_LE(f, 1.0);
-}
-
 TEST(ForeignCpuTest, WaitForQuietMachineHonoursThresholdAndTimeout) {
   // Any load is at most 100% of the machine: returns after one window.
   int64_t t0 = monotonic_now_ns();
