@@ -16,6 +16,7 @@
 #include "absl/base/attributes.h"
 #include "absl/base/optimization.h"
 #include "absl/base/thread_annotations.h"
+#include "sync/internal/atomic.h"
 #include "sync/internal/clock.h"
 #include "sync/mutex.h"
 
@@ -155,7 +156,7 @@ class Cond {
   // read without it only as a "no waiters" hint by signal()/broadcast(),
   // which is exact for a signaler ordered after the waiter's release of the
   // Mutex (the waiter stored it before releasing).
-  std::atomic<Mutex*> mutex_{nullptr};
+  internal::Atomic<Mutex*> mutex_{nullptr};
 };
 
 // Implementation details only below here.

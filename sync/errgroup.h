@@ -21,6 +21,7 @@
 #include "absl/base/attributes.h"
 #include "absl/functional/any_invocable.h"
 #include "absl/status/status.h"
+#include "sync/internal/atomic.h"
 
 namespace contend {
 
@@ -215,9 +216,9 @@ class ErrGroup {
   void record_exception(std::exception_ptr e) noexcept;
   bool claim_failure() noexcept;
 
-  std::atomic<uint64_t> state_{0};
-  std::atomic<int64_t> limit_{-1};  // also the key for go()'s waiters
-  std::atomic<uint32_t> failure_{kNone};
+  internal::Atomic<uint64_t> state_{0};
+  internal::Atomic<int64_t> limit_{-1};  // also the key for go()'s waiters
+  internal::Atomic<uint32_t> failure_{kNone};
   bool cancel_on_failure_ = false;
   Executor* executor_;
   // Written once by the task that claims failure_, before its finish

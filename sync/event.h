@@ -13,6 +13,7 @@
 
 #include "absl/base/attributes.h"
 #include "absl/base/optimization.h"
+#include "sync/internal/atomic.h"
 #include "sync/internal/clock.h"
 
 namespace contend {
@@ -111,7 +112,7 @@ class Event {
   ABSL_ATTRIBUTE_NOINLINE bool wait_slow(int64_t deadline_ns,
                                          const std::stop_token* stop) noexcept;
 
-  std::atomic<uint32_t> state_{0};
+  internal::Atomic<uint32_t> state_{0};
 };
 
 // Implementation details only below here.

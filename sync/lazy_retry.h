@@ -24,6 +24,7 @@
 #include "absl/functional/any_invocable.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "sync/internal/atomic.h"
 #include "sync/internal/clock.h"
 #include "sync/internal/parking_lot.h"
 #include "sync/internal/prng.h"
@@ -315,7 +316,7 @@ class LazyRetry {
 
   [[noreturn]] static void bad_value_access(const absl::Status& status);
 
-  std::atomic<uint64_t> state_{kIdle};
+  internal::Atomic<uint64_t> state_{kIdle};
   Mutex mu_;
   Init init_;
   const LazyRetryOptions options_;

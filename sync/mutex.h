@@ -15,6 +15,7 @@
 #include "absl/base/attributes.h"
 #include "absl/base/optimization.h"
 #include "absl/base/thread_annotations.h"
+#include "sync/internal/atomic.h"
 #include "sync/internal/clock.h"
 
 namespace contend {
@@ -272,11 +273,11 @@ class ABSL_LOCKABLE Mutex {
       const char* msg) noexcept;
   ABSL_ATTRIBUTE_NOINLINE ABSL_ATTRIBUTE_COLD void destroy_labeled() noexcept;
 
-  std::atomic<uint32_t> state_{0};
+  internal::Atomic<uint32_t> state_{0};
   uint8_t flags_ = 0;  // kLabeled; written only by the constructor
   // Wakeups unlock() skipped because a spinner was awake (INV-F in
   // mutex.cc); a heuristic counter, relaxed load+store only.
-  std::atomic<uint16_t> skipped_wakes_{0};
+  internal::Atomic<uint16_t> skipped_wakes_{0};
 };
 
 static_assert(sizeof(Mutex) <= 8, "issue 3: sizeof(Mutex) <= 8");

@@ -23,6 +23,7 @@
 
 #include "absl/base/attributes.h"
 #include "absl/base/optimization.h"
+#include "sync/internal/atomic.h"
 
 namespace contend {
 
@@ -127,7 +128,7 @@ class Once {
     finish_run(true);
   }
 
-  std::atomic<uint32_t> state_{kNotDone};
+  internal::Atomic<uint32_t> state_{kNotDone};
 };
 
 static_assert(sizeof(Once) <= 4, "issue 4: sizeof(Once) <= 4");

@@ -15,6 +15,7 @@
 #include "absl/base/attributes.h"
 #include "absl/base/optimization.h"
 #include "absl/base/thread_annotations.h"
+#include "sync/internal/atomic.h"
 #include "sync/internal/clock.h"
 
 namespace contend {
@@ -254,7 +255,7 @@ class ABSL_LOCKABLE RWMutex {
   static void debug_note_shared_released(const RWMutex* mu) noexcept;
   static bool debug_holds_shared(const RWMutex* mu) noexcept;
 
-  std::atomic<uint32_t> state_{0};
+  internal::Atomic<uint32_t> state_{0};
 };
 
 // Holds `mu` for writing for the guard's lifetime.

@@ -13,6 +13,7 @@
 
 #include "absl/base/attributes.h"
 #include "absl/base/optimization.h"
+#include "sync/internal/atomic.h"
 #include "sync/internal/clock.h"
 
 namespace contend {
@@ -214,7 +215,7 @@ class Semaphore {
   [[noreturn]] ABSL_ATTRIBUTE_NOINLINE ABSL_ATTRIBUTE_COLD static void
   bad_capacity() noexcept;
 
-  std::atomic<uint64_t> state_;
+  internal::Atomic<uint64_t> state_;
   const int64_t capacity_;
 };
 

@@ -22,6 +22,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "sync/internal/atomic.h"
 #include "sync/internal/parking_lot.h"
 #include "sync/mutex.h"
 
@@ -116,7 +117,7 @@ class Singleflight {
   static constexpr uint32_t kDone = 2;
 
   struct Flight {
-    std::atomic<uint32_t> word{kRunning};
+    internal::Atomic<uint32_t> word{kRunning};
     std::optional<absl::StatusOr<V>> result;
     std::exception_ptr error;
     int callers = 1;  // guarded by the Singleflight's mu_

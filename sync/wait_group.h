@@ -18,6 +18,7 @@
 
 #include "absl/base/attributes.h"
 #include "absl/base/optimization.h"
+#include "sync/internal/atomic.h"
 #include "sync/internal/clock.h"
 
 namespace contend {
@@ -202,7 +203,7 @@ class WaitGroup {
   [[noreturn]] ABSL_ATTRIBUTE_NOINLINE ABSL_ATTRIBUTE_COLD static void
   task_threw() noexcept;
 
-  std::atomic<uint64_t> state_{0};
+  internal::Atomic<uint64_t> state_{0};
 };
 
 static_assert(sizeof(WaitGroup) == 8);

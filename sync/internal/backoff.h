@@ -13,6 +13,10 @@
 
 #include <cstdint>
 
+#if defined(CONTEND_DSCHED)
+#include "sync/internal/dsched_hooks.h"
+#endif
+
 #if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h>
 #endif
@@ -38,6 +42,9 @@ namespace contend::internal {
 //   the Backoff constants were tuned on x86 and need re-measuring on aarch64.
 // - Anything else: a compiler barrier so the loop is not collapsed.
 inline void cpu_relax() noexcept {
+#if defined(CONTEND_DSCHED)
+  dsched::spin_point();  // the explorer may run the thread we wait for
+#endif
 #if defined(__x86_64__) || defined(__i386__)
   _mm_pause();
 #elif defined(__aarch64__)
@@ -115,6 +122,9 @@ class Backoff {
       const uint32_t n = 1u << step_;
       for (uint32_t i = 0; i < n; ++i) cpu_relax();
     } else {
+#if defined(CONTEND_DSCHED)
+      dsched::spin_point();
+#endif
       sched_yield();
     }
     if (step_ <= kYieldLimit) ++step_;

@@ -18,6 +18,10 @@
 #include <ratio>
 #include <type_traits>
 
+#if defined(CONTEND_DSCHED)
+#include "sync/internal/dsched_hooks.h"
+#endif
+
 namespace contend::internal {
 
 // A deadline that never arrives. Every deadline in the platform layer is an
@@ -35,6 +39,10 @@ inline constexpr int64_t kNoDeadline = INT64_MAX;
 // expose a stable TSC the vDSO falls back to a real syscall (~0.5 us); callers
 // on hot paths should read the clock once per slow-path entry, not per spin.
 inline int64_t monotonic_now_ns() noexcept {
+#if defined(CONTEND_DSCHED)
+  // The explorer's virtual time (dsched_hooks.h), while a run is installed.
+  if (const dsched::Hooks* h = dsched::hooks()) return h->now_ns();
+#endif
   struct timespec ts;
   // CLOCK_MONOTONIC cannot fail on Linux with a valid pointer.
   clock_gettime(CLOCK_MONOTONIC, &ts);

@@ -13,6 +13,7 @@
 #include <cstring>
 
 #include "absl/base/attributes.h"
+#include "sync/internal/atomic.h"
 
 namespace contend::internal {
 namespace {
@@ -26,14 +27,21 @@ namespace {
 
 // The kernel never writes through the address for WAIT or WAKE; the cast only
 // satisfies the syscall's prototype.
-inline uint32_t* futex_addr(const std::atomic<uint32_t>* word) noexcept {
-  return reinterpret_cast<uint32_t*>(const_cast<std::atomic<uint32_t>*>(word));
+inline uint32_t* futex_addr(const Atomic<uint32_t>* word) noexcept {
+  return reinterpret_cast<uint32_t*>(
+      const_cast<std::atomic<uint32_t>*>(&raw_atomic(*word)));
 }
 
 }  // namespace
 
-FutexResult futex_wait(const std::atomic<uint32_t>* word, uint32_t expected,
+FutexResult futex_wait(const Atomic<uint32_t>* word, uint32_t expected,
                        int64_t deadline_ns) noexcept {
+#if defined(CONTEND_DSCHED)
+  if (const dsched::Hooks* h = dsched::hooks()) {
+    return static_cast<FutexResult>(
+        h->futex_wait(&raw_atomic(*word), expected, deadline_ns));
+  }
+#endif
   struct timespec abs_ts;
   struct timespec* timeout = nullptr;
   if (deadline_ns != kNoDeadline) {
@@ -61,7 +69,12 @@ FutexResult futex_wait(const std::atomic<uint32_t>* word, uint32_t expected,
   }
 }
 
-int futex_wake(const std::atomic<uint32_t>* word, int count) noexcept {
+int futex_wake(const Atomic<uint32_t>* word, int count) noexcept {
+#if defined(CONTEND_DSCHED)
+  if (const dsched::Hooks* h = dsched::hooks()) {
+    return h->futex_wake(&raw_atomic(*word), count);
+  }
+#endif
   // FUTEX_WAKE matches waiters of any bitset, FUTEX_WAIT_BITSET ones included.
   const long rc =
       syscall(SYS_futex, futex_addr(word), FUTEX_WAKE | FUTEX_PRIVATE_FLAG,

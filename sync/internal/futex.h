@@ -13,6 +13,7 @@
 #include <atomic>
 #include <cstdint>
 
+#include "sync/internal/atomic.h"
 #include "sync/internal/clock.h"
 
 namespace contend::internal {
@@ -53,7 +54,7 @@ enum class FutexResult : uint8_t {
 // "contend: futex_wait: ...".
 // Cost: one syscall when it blocks or mismatches (~1 us round trip, more with
 // a context switch), plus one monotonic_now_ns() when a deadline is given.
-FutexResult futex_wait(const std::atomic<uint32_t>* word, uint32_t expected,
+FutexResult futex_wait(const Atomic<uint32_t>* word, uint32_t expected,
                        int64_t deadline_ns) noexcept;
 
 // Wakes up to `count` threads blocked in futex_wait() on `word` and returns how
@@ -68,7 +69,7 @@ FutexResult futex_wait(const std::atomic<uint32_t>* word, uint32_t expected,
 // as soon as it sees the store.
 // Cost: one syscall (~0.3-1 us) whether or not anyone waits; callers keep a
 // "has waiters" bit to skip it.
-int futex_wake(const std::atomic<uint32_t>* word, int count) noexcept;
+int futex_wake(const Atomic<uint32_t>* word, int count) noexcept;
 
 }  // namespace contend::internal
 

@@ -13,6 +13,7 @@
 #include <atomic>
 #include <cstdint>
 
+#include "sync/internal/atomic.h"
 #include "sync/internal/clock.h"
 #include "sync/internal/futex.h"
 
@@ -104,7 +105,7 @@ class Parker {
 
   bool park_slow(uint32_t prev, int64_t deadline_ns) noexcept;
 
-  std::atomic<uint32_t> state_{kEmpty};
+  Atomic<uint32_t> state_{kEmpty};
 };
 
 static_assert(sizeof(Parker) == 4);

@@ -60,6 +60,7 @@
 
 #include "absl/base/attributes.h"
 #include "absl/base/optimization.h"
+#include "sync/internal/atomic.h"
 #include "sync/internal/backoff.h"
 #include "sync/internal/cache_padded.h"
 #include "sync/internal/futex.h"
@@ -127,14 +128,14 @@ class WordLock {
     }
   }
 
-  std::atomic<uint32_t> state_{0};
+  Atomic<uint32_t> state_{0};
 };
 
 struct Waiter {
   // The key the waiter is queued on. Written only while holding the lock of
   // the bucket that holds the waiter (and of the target bucket, on requeue);
   // atomic because lock_waiter_bucket() reads it before taking any lock.
-  std::atomic<const void*> key{nullptr};
+  Atomic<const void*> key{nullptr};
   Waiter* prev = nullptr;  // bucket list; guarded by the bucket lock
   Waiter* next = nullptr;  // bucket list; reused as the wake-list link
   Parker* parker = nullptr;

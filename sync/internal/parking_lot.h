@@ -98,7 +98,7 @@ enum class RequeueOp : uint8_t {
 // on_contended_release is installed. No allocation, ever.
 //
 // Example (a one-shot flag; see sync/event.h for the real thing):
-//   std::atomic<uint32_t> set{0};
+//   Atomic<uint32_t> set{0};
 //   // waiter:
 //   ParkingLot::park(&set, [&] { return set.load(std::memory_order_relaxed)
 //                                       == 0; }, ParkOptions{});

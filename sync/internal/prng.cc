@@ -8,6 +8,7 @@
 #include <cstdint>
 
 #include "absl/base/attributes.h"
+#include "sync/internal/atomic.h"
 #include "sync/internal/clock.h"
 #include "sync/internal/thread_id.h"
 
@@ -17,7 +18,7 @@ namespace {
 
 // Distinguishes threads that share tid and clock reading (a fork child that
 // reseeds at once); relaxed: only uniqueness of the returned value matters.
-std::atomic<uint64_t> g_seed_counter{0};
+Atomic<uint64_t> g_seed_counter{0};
 
 // In a fork() child the forking thread's state is a copy of the parent's;
 // reseed so the two processes do not draw the same stream.

@@ -6,11 +6,13 @@
 #include <mutex>
 #include <unordered_map>
 
+#include "sync/internal/atomic.h"
+
 namespace contend::internal {
 namespace {
 
 // Release store in set_wait_observer(); acquire load in wait_observer().
-std::atomic<const WaitObserver*> g_observer{nullptr};
+Atomic<const WaitObserver*> g_observer{nullptr};
 
 // Labels are set once per labeled primitive and read by the profiler when it
 // renders a report; neither is hot, so a std::mutex-protected map is enough.
