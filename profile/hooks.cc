@@ -66,13 +66,38 @@ class ABSL_SCOPED_LOCKABLE PlainGuard {
 constinit std::atomic<int> g_mutex_fraction{0};
 constinit std::atomic<int64_t> g_block_rate{0};
 constinit std::atomic<bool> g_timeline_recording{false};
-// Analysis windows (CLOCK_MONOTONIC ns, 0 = never enabled). Relaxed: read
-// only by snapshots, written under g_config_lock; a snapshot that races with
-// reset() may report either window, both of which are valid.
-constinit std::atomic<int64_t> g_window_start[2] = {0, 0};
 constinit std::atomic<size_t> g_max_stacks{kDefaultMaxStacks};
 
 constinit PlainLock g_config_lock;
+
+// A profile's analysis window: the time it has been enabled since the last
+// reset, summed over on/off toggles, so that records (which keep
+// accumulating only while it is on) and window always cover the same time.
+struct Window {
+  int64_t accumulated_ns = 0;    // closed enabled intervals since reset
+  int64_t enabled_since_ns = 0;  // start of the open interval; 0 = off
+  uint64_t epoch = 0;            // profiler_reset() calls
+};
+constinit Window g_window[2] ABSL_GUARDED_BY(g_config_lock);
+
+// Records the on/off edge of profile `index` at the current time.
+void window_toggle_locked(int index, bool was_on, bool now_on)
+    ABSL_EXCLUSIVE_LOCKS_REQUIRED(g_config_lock) {
+  Window& w = g_window[index];
+  if (!was_on && now_on) {
+    w.enabled_since_ns = monotonic_now_ns();
+  } else if (was_on && !now_on) {
+    w.accumulated_ns += monotonic_now_ns() - w.enabled_since_ns;
+    w.enabled_since_ns = 0;
+  }
+}
+
+int64_t window_enabled_ns_locked(int index, int64_t now)
+    ABSL_EXCLUSIVE_LOCKS_REQUIRED(g_config_lock) {
+  const Window& w = g_window[index];
+  return w.accumulated_ns +
+         (w.enabled_since_ns != 0 ? now - w.enabled_since_ns : 0);
+}
 
 constexpr WaitObserver kObserver{&profiler_on_wait_end,
                                  &profiler_on_contended_release};
@@ -163,10 +188,16 @@ class StackTable {
       // subtracts under the same locks, so the count never drifts.
       const size_t cap = g_max_stacks.load(std::memory_order_relaxed);
       if (distinct_.fetch_add(1, std::memory_order_relaxed) < cap) {
-        shard.records.emplace(
-            hash,
-            Record{hash, kind, label, std::vector<uintptr_t>(pcs, pcs + depth),
-                   count, delay_ns});
+        try {
+          shard.records.emplace(
+              hash, Record{hash, kind, label,
+                           std::vector<uintptr_t>(pcs, pcs + depth), count,
+                           delay_ns});
+        } catch (...) {
+          // Nothing was inserted: give the slot back; the hook counts it.
+          distinct_.fetch_sub(1, std::memory_order_relaxed);
+          throw;
+        }
         return;
       }
       distinct_.fetch_sub(1, std::memory_order_relaxed);
@@ -188,6 +219,12 @@ class StackTable {
     PlainGuard guard(overflow_lock_);
     out->overflow_count = overflow_count_;
     out->overflow_delay_ns = overflow_delay_ns_;
+    // Relaxed: a statistic.
+    out->alloc_failures = alloc_failures_.load(std::memory_order_relaxed);
+  }
+
+  void count_alloc_failure() noexcept {
+    alloc_failures_.fetch_add(1, std::memory_order_relaxed);  // Relaxed: stat.
   }
 
   void clear() {
@@ -201,6 +238,7 @@ class StackTable {
     PlainGuard guard(overflow_lock_);
     overflow_count_ = 0;
     overflow_delay_ns_ = 0;
+    alloc_failures_.store(0, std::memory_order_relaxed);  // Relaxed: stat.
   }
 
  private:
@@ -211,6 +249,7 @@ class StackTable {
   };
   CachePadded<Shard> shards_[kShards];
   std::atomic<size_t> distinct_{0};
+  std::atomic<uint64_t> alloc_failures_{0};
   PlainLock overflow_lock_;
   double overflow_count_ ABSL_GUARDED_BY(overflow_lock_) = 0;
   int64_t overflow_delay_ns_ ABSL_GUARDED_BY(overflow_lock_) = 0;
@@ -278,6 +317,7 @@ struct TimelineState {
   // Rings are never freed (threads hold raw pointers to them); at most the
   // largest max_threads ever configured exist.
   std::vector<std::unique_ptr<Ring>> rings ABSL_GUARDED_BY(lock);
+  // Clamped to [1, kMaxTimeline...] by timeline_start().
   size_t events_per_thread ABSL_GUARDED_BY(lock) = 0;
   size_t max_threads ABSL_GUARDED_BY(lock) = 0;
   int64_t start_ns ABSL_GUARDED_BY(lock) = 0;
@@ -286,8 +326,9 @@ struct TimelineState {
   // Release in timeline_start() after every ring was reset; acquire in
   // timeline_record() before trusting a cached ring of that generation.
   std::atomic<uint64_t> generation{0};
-  // Relaxed counter: a statistic only.
+  // Relaxed counters: statistics only.
   std::atomic<uint64_t> dropped{0};
+  std::atomic<uint64_t> alloc_failures{0};
 };
 
 TimelineState& timeline_state() {
@@ -338,10 +379,17 @@ ABSL_ATTRIBUTE_NOINLINE ABSL_ATTRIBUTE_COLD Ring* claim_ring(
   }
   Ring* chosen = nullptr;
   const size_t usable = std::min(st.rings.size(), st.max_threads);
+  // Allocations below may throw std::bad_alloc: each happens before the
+  // ring is claimed, so a failure leaves every ring as it was (the hook
+  // drops the event and counts it; the next event tries again).
   for (size_t i = 0; i < usable && chosen == nullptr; ++i) {
     Ring* r = st.rings[i].get();
     PlainGuard ring_guard(r->lock);
     if (r->generation == generation && r->tid == 0) {
+      // timeline_start() freed the entries of earlier generations.
+      if (r->slots.size() != st.events_per_thread) {
+        r->slots.assign(st.events_per_thread, TimelineEntry{});
+      }
       r->tid = tid;
       r->live = true;
       chosen = r;
@@ -351,11 +399,12 @@ ABSL_ATTRIBUTE_NOINLINE ABSL_ATTRIBUTE_COLD Ring* claim_ring(
     auto fresh = std::make_unique<Ring>();
     {
       PlainGuard ring_guard(fresh->lock);
+      fresh->slots.resize(st.events_per_thread);
       fresh->generation = generation;
       fresh->tid = tid;
       fresh->live = true;
-      fresh->slots.resize(st.events_per_thread);
     }
+    st.rings.reserve(st.rings.size() + 1);  // the push_back cannot throw now
     chosen = fresh.get();
     st.rings.push_back(std::move(fresh));
   }
@@ -405,6 +454,31 @@ void timeline_record(const TimelineEntry& entry) {
   ++ring->written;
 }
 
+// The hooks run inside the ParkingLot's noexcept paths: nothing may escape.
+// Every exception (std::bad_alloc from a record or a ring; nothing else is
+// thrown below) drops the event and is counted.
+
+// `entry.label` is filled in here: wait_label() may allocate (its table is
+// created on first use).
+void timeline_record_noexcept(TimelineEntry entry) noexcept {
+  try {
+    entry.label = wait_label(entry.key);
+    timeline_record(entry);
+  } catch (...) {
+    // Relaxed: a statistic.
+    timeline_state().alloc_failures.fetch_add(1, std::memory_order_relaxed);
+  }
+}
+
+void record_event_noexcept(ProfileType type, const void* key, WaitKind kind,
+                           double count, int64_t delay_ns) noexcept {
+  try {
+    record_event(type, key, kind, count, delay_ns);
+  } catch (...) {
+    table(type).count_alloc_failure();
+  }
+}
+
 }  // namespace
 
 // ---------------------------------------------------------------------------
@@ -415,9 +489,7 @@ int profiler_set_mutex_fraction(int n) {
   // Relaxed: written only under g_config_lock (held).
   const int previous = g_mutex_fraction.load(std::memory_order_relaxed);
   if (n < 0) return previous;
-  if (previous == 0 && n != 0) {
-    g_window_start[0].store(monotonic_now_ns(), std::memory_order_relaxed);
-  }
+  window_toggle_locked(0, previous != 0, n != 0);
   g_mutex_fraction.store(n, std::memory_order_relaxed);
   update_observer_locked();
   return previous;
@@ -428,9 +500,7 @@ int64_t profiler_set_block_rate(int64_t rate_ns) {
   // Relaxed: written only under g_config_lock (held).
   const int64_t previous = g_block_rate.load(std::memory_order_relaxed);
   if (rate_ns < 0) return previous;
-  if (previous == 0 && rate_ns != 0) {
-    g_window_start[1].store(monotonic_now_ns(), std::memory_order_relaxed);
-  }
+  window_toggle_locked(1, previous != 0, rate_ns != 0);
   g_block_rate.store(rate_ns, std::memory_order_relaxed);
   update_observer_locked();
   return previous;
@@ -441,8 +511,11 @@ void profiler_reset() {
   table(ProfileType::kMutex).clear();
   table(ProfileType::kBlock).clear();
   const int64_t now = monotonic_now_ns();
-  // Relaxed: see g_window_start.
-  for (auto& w : g_window_start) w.store(now, std::memory_order_relaxed);
+  for (Window& w : g_window) {
+    w.accumulated_ns = 0;
+    if (w.enabled_since_ns != 0) w.enabled_since_ns = now;
+    ++w.epoch;
+  }
 }
 
 size_t profiler_set_max_stacks(size_t cap) {
@@ -453,44 +526,52 @@ size_t profiler_set_max_stacks(size_t cap) {
 // ---------------------------------------------------------------------------
 // Hooks.
 
-void profiler_on_wait_end(const WaitEvent& event) {
+void profiler_on_wait_end(const WaitEvent& event) noexcept {
+  // Clock skew between the two reads cannot make a wait end before it began.
+  const int64_t end_ns = std::max(event.end_ns, event.start_ns);
   // Relaxed: see g_mutex_fraction.
   if (g_timeline_recording.load(std::memory_order_relaxed)) {
-    timeline_record(TimelineEntry{
+    timeline_record_noexcept(TimelineEntry{
         TimelineEntry::Type::kWait, event.kind, event.status, event.waker_tid,
-        0, event.key, wait_label(event.key), event.start_ns, event.end_ns, 0});
+        0, event.key, nullptr, event.start_ns, end_ns, 0});
   }
   const int64_t rate = g_block_rate.load(std::memory_order_relaxed);
   if (ABSL_PREDICT_TRUE(rate <= 0)) return;
-  const int64_t waited = std::max<int64_t>(event.end_ns - event.start_ns, 0);
+  // A wait shorter than the clock's resolution still happened: 1 ns, so
+  // that rate 1 records every wait.
+  const int64_t waited = std::max<int64_t>(end_ns - event.start_ns, 1);
   if (waited >= rate) {
-    record_event(ProfileType::kBlock, event.key, event.kind, 1.0, waited);
+    record_event_noexcept(ProfileType::kBlock, event.key, event.kind, 1.0,
+                          waited);
     return;
   }
   // Kept with probability waited / rate, then stands for rate / waited
   // waits totalling rate ns: both expectations equal the truth (one wait,
-  // `waited` ns). A zero-length wait is never kept (probability 0).
+  // `waited` ns).
   if (static_cast<int64_t>(thread_random_below(static_cast<uint64_t>(rate))) <
       waited) {
-    record_event(ProfileType::kBlock, event.key, event.kind,
-                 static_cast<double>(rate) / static_cast<double>(waited), rate);
+    record_event_noexcept(
+        ProfileType::kBlock, event.key, event.kind,
+        static_cast<double>(rate) / static_cast<double>(waited), rate);
   }
 }
 
-void profiler_on_contended_release(const ReleaseEvent& event) {
+void profiler_on_contended_release(const ReleaseEvent& event) noexcept {
+  // A contended release kept someone waiting: at least 1 ns.
+  const int64_t delay_ns = std::max<int64_t>(event.delay_ns, 1);
   // Relaxed: see g_mutex_fraction.
   if (g_timeline_recording.load(std::memory_order_relaxed)) {
-    timeline_record(TimelineEntry{TimelineEntry::Type::kRelease, event.kind,
-                                  ParkStatus::kUnparked, 0, event.waiters,
-                                  event.key, wait_label(event.key),
-                                  event.now_ns, event.now_ns, event.delay_ns});
+    timeline_record_noexcept(
+        TimelineEntry{TimelineEntry::Type::kRelease, event.kind,
+                      ParkStatus::kUnparked, 0, event.waiters, event.key,
+                      nullptr, event.now_ns, event.now_ns, delay_ns});
   }
   const int n = g_mutex_fraction.load(std::memory_order_relaxed);
   if (ABSL_PREDICT_TRUE(n <= 0)) return;
   if (n > 1 && thread_random_below(static_cast<uint64_t>(n)) != 0) return;
   // Kept with probability 1/n and scaled by n: unbiased totals.
-  record_event(ProfileType::kMutex, event.key, event.kind,
-               static_cast<double>(n), saturating_mul(event.delay_ns, n));
+  record_event_noexcept(ProfileType::kMutex, event.key, event.kind,
+                        static_cast<double>(n), saturating_mul(delay_ns, n));
 }
 
 void profiler_add_sample(ProfileType type, const uintptr_t* pcs, int depth,
@@ -535,38 +616,49 @@ ABSL_ATTRIBUTE_NOINLINE ABSL_ATTRIBUTE_NO_SANITIZE_ADDRESS int capture_stack(
 ProfileSnapshot profiler_snapshot(ProfileType type) {
   ProfileSnapshot out;
   out.type = type;
+  // Held throughout: reset() and the setters take it too, so the records,
+  // the epoch and the enabled time describe the same window.
+  PlainGuard guard(g_config_lock);
   // Relaxed: configuration values reported as-is (see g_mutex_fraction).
   out.period = type == ProfileType::kMutex
                    ? g_mutex_fraction.load(std::memory_order_relaxed)
                    : g_block_rate.load(std::memory_order_relaxed);
   out.max_stacks = g_max_stacks.load(std::memory_order_relaxed);
-  out.window_start_ns =
-      g_window_start[static_cast<int>(type)].load(std::memory_order_relaxed);
   table(type).snapshot(&out);
   out.now_ns = monotonic_now_ns();
+  const int index = static_cast<int>(type);
+  out.enabled_ns = window_enabled_ns_locked(index, out.now_ns);
+  out.epoch = g_window[index].epoch;
   return out;
 }
 
-void timeline_start(size_t events_per_thread, size_t max_threads) {
-  PlainGuard config_guard(g_config_lock);
+namespace {
+
+uint64_t timeline_start_locked(size_t events_per_thread, size_t max_threads)
+    ABSL_EXCLUSIVE_LOCKS_REQUIRED(g_config_lock) {
   TimelineState& st = timeline_state();
+  uint64_t generation;
   {
     PlainGuard guard(st.lock);
     // Relaxed: written only under st.lock (held); published below.
-    const uint64_t generation =
-        st.generation.load(std::memory_order_relaxed) + 1;
-    st.events_per_thread = std::max<size_t>(events_per_thread, 1);
-    st.max_threads = std::max<size_t>(max_threads, 1);
+    generation = st.generation.load(std::memory_order_relaxed) + 1;
+    st.events_per_thread =
+        std::clamp<size_t>(events_per_thread, 1, kMaxTimelineEventsPerThread);
+    st.max_threads = std::clamp<size_t>(max_threads, 1, kMaxTimelineThreads);
     for (auto& r : st.rings) {
       PlainGuard ring_guard(r->lock);
       r->generation = generation;
       r->tid = 0;
       r->live = false;
       r->written = 0;
-      r->slots.assign(st.events_per_thread, TimelineEntry{});
+      // Freed now, allocated again by the ring's next claim (in a hook,
+      // where a failure is dropped and counted).
+      std::vector<TimelineEntry>().swap(r->slots);
     }
     st.overwritten = 0;
-    st.dropped.store(0, std::memory_order_relaxed);  // Relaxed: a statistic.
+    // Relaxed: statistics.
+    st.dropped.store(0, std::memory_order_relaxed);
+    st.alloc_failures.store(0, std::memory_order_relaxed);
     st.start_ns = monotonic_now_ns();
     st.stop_ns = 0;
     // Release: pairs with the acquires in timeline_record() and
@@ -576,10 +668,10 @@ void timeline_start(size_t events_per_thread, size_t max_threads) {
   // Relaxed: see g_mutex_fraction; the observer install below publishes.
   g_timeline_recording.store(true, std::memory_order_relaxed);
   update_observer_locked();
+  return generation;
 }
 
-void timeline_stop() {
-  PlainGuard config_guard(g_config_lock);
+void timeline_stop_locked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(g_config_lock) {
   // Relaxed: see g_mutex_fraction.
   if (!g_timeline_recording.load(std::memory_order_relaxed)) return;
   g_timeline_recording.store(false, std::memory_order_relaxed);
@@ -587,6 +679,59 @@ void timeline_stop() {
   TimelineState& st = timeline_state();
   PlainGuard guard(st.lock);
   st.stop_ns = monotonic_now_ns();
+}
+
+// Relaxed: the generation is written only under st.lock, which is taken
+// under g_config_lock (held by the callers).
+uint64_t timeline_generation_locked()
+    ABSL_EXCLUSIVE_LOCKS_REQUIRED(g_config_lock) {
+  return timeline_state().generation.load(std::memory_order_relaxed);
+}
+
+}  // namespace
+
+uint64_t timeline_start(size_t events_per_thread, size_t max_threads) {
+  PlainGuard config_guard(g_config_lock);
+  return timeline_start_locked(events_per_thread, max_threads);
+}
+
+uint64_t timeline_try_start(size_t events_per_thread, size_t max_threads) {
+  PlainGuard config_guard(g_config_lock);
+  // Relaxed: see g_mutex_fraction.
+  if (g_timeline_recording.load(std::memory_order_relaxed)) return 0;
+  return timeline_start_locked(events_per_thread, max_threads);
+}
+
+void timeline_stop() {
+  PlainGuard config_guard(g_config_lock);
+  timeline_stop_locked();
+}
+
+bool timeline_stop_generation(uint64_t generation) {
+  PlainGuard config_guard(g_config_lock);
+  if (timeline_generation_locked() != generation) return false;
+  timeline_stop_locked();
+  return true;
+}
+
+bool timeline_release(uint64_t generation) {
+  PlainGuard config_guard(g_config_lock);
+  // Relaxed: see g_mutex_fraction.
+  if (g_timeline_recording.load(std::memory_order_relaxed) ||
+      timeline_generation_locked() != generation) {
+    return false;
+  }
+  TimelineState& st = timeline_state();
+  PlainGuard guard(st.lock);
+  for (auto& r : st.rings) {
+    PlainGuard ring_guard(r->lock);
+    r->tid = 0;
+    r->live = false;
+    r->written = 0;
+    std::vector<TimelineEntry>().swap(r->slots);
+  }
+  st.overwritten = 0;
+  return true;
 }
 
 TimelineSnapshot timeline_snapshot() {
@@ -600,6 +745,9 @@ TimelineSnapshot timeline_snapshot() {
       out.running || st.stop_ns == 0 ? monotonic_now_ns() : st.stop_ns;
   // Relaxed: written under st.lock (held).
   const uint64_t generation = st.generation.load(std::memory_order_relaxed);
+  out.generation = generation;
+  out.events_per_thread = st.events_per_thread;
+  out.max_threads = st.max_threads;
   out.overwritten = st.overwritten;
   for (auto& r : st.rings) {
     PlainGuard ring_guard(r->lock);
@@ -617,7 +765,9 @@ TimelineSnapshot timeline_snapshot() {
     }
     out.threads.push_back(std::move(t));
   }
-  out.dropped = st.dropped.load(std::memory_order_relaxed);  // Relaxed: stat.
+  // Relaxed: statistics.
+  out.dropped = st.dropped.load(std::memory_order_relaxed);
+  out.alloc_failures = st.alloc_failures.load(std::memory_order_relaxed);
   return out;
 }
 

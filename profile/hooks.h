@@ -63,8 +63,9 @@ int profiler_set_mutex_fraction(int n);
 int64_t profiler_set_block_rate(int64_t rate_ns);
 
 // Clears both profiles' records and overflow counters and restarts their
-// analysis windows. Concurrent hooks either land before (and are cleared)
-// or after (and are kept); none is half-applied.
+// analysis windows (enabled time back to 0, epoch + 1). Concurrent hooks
+// either land before (and are cleared) or after (and are kept); none is
+// half-applied.
 void profiler_reset();
 
 // Sets the cap on distinct records per profile (takes effect for new
@@ -74,9 +75,13 @@ size_t profiler_set_max_stacks(size_t cap);
 // ---------------------------------------------------------------------------
 // The observer callbacks, exposed so tests can feed synthetic events (the
 // sampling-math test) without real contention. They capture the CALLING
-// thread's stack.
-void profiler_on_wait_end(const WaitEvent& event);
-void profiler_on_contended_release(const ReleaseEvent& event);
+// thread's stack. Never throw: an event whose record or ring cannot be
+// allocated is dropped and counted (ProfileSnapshot::alloc_failures,
+// TimelineSnapshot::alloc_failures). A wait shorter than 1 ns (0, or
+// negative from clock skew between the two reads) counts as 1 ns, so rate 1
+// records every wait; a release charging < 1 ns likewise charges 1 ns.
+void profiler_on_wait_end(const WaitEvent& event) noexcept;
+void profiler_on_contended_release(const ReleaseEvent& event) noexcept;
 
 // Adds an already-sampled, already-scaled event to a profile under the
 // given stack (innermost first). Used by the callbacks and by the export
@@ -114,14 +119,21 @@ struct ProfileSnapshot {
   double overflow_count = 0;
   int64_t overflow_delay_ns = 0;
   size_t max_stacks = 0;
-  // Analysis window: CLOCK_MONOTONIC ns since the profile was last enabled
-  // or reset (0 if never enabled), and the snapshot time.
-  int64_t window_start_ns = 0;
-  int64_t now_ns = 0;
+  // Sampled events lost because their record could not be allocated.
+  uint64_t alloc_failures = 0;
+  // Analysis window: how long the profile has been enabled since the last
+  // reset (or process start), summed over every on/off toggle: the records
+  // accumulate exactly over this time. 0 if never enabled.
+  int64_t enabled_ns = 0;
+  // profiler_reset() calls so far: two snapshots with the same epoch can be
+  // subtracted (every record only grows within an epoch).
+  uint64_t epoch = 0;
+  int64_t now_ns = 0;  // CLOCK_MONOTONIC at the snapshot
 };
 
 // Copies one profile while the hooks keep running (each shard is copied
-// under its lock, so every record is self-consistent).
+// under its lock, so every record is self-consistent; the window, epoch and
+// records are read under the configuration lock, so they agree).
 ProfileSnapshot profiler_snapshot(ProfileType type);
 
 // ---------------------------------------------------------------------------
@@ -149,21 +161,43 @@ struct TimelineThread {
 
 struct TimelineSnapshot {
   bool running = false;
-  int64_t start_ns = 0;  // start_timeline time
-  int64_t stop_ns = 0;   // stop_timeline time, or snapshot time if running
+  uint64_t generation = 0;  // timeline_start() calls so far
+  int64_t start_ns = 0;     // start_timeline time
+  int64_t stop_ns = 0;      // stop_timeline time, or snapshot time if running
   std::vector<TimelineThread> threads;
-  uint64_t overwritten = 0;  // oldest entries lost to full rings
-  uint64_t dropped = 0;      // entries from threads beyond max_threads
+  uint64_t overwritten = 0;      // oldest entries lost to full rings
+  uint64_t dropped = 0;          // entries from threads beyond max_threads
+  uint64_t alloc_failures = 0;   // entries lost: a ring could not be allocated
+  size_t events_per_thread = 0;  // effective (clamped) options
+  size_t max_threads = 0;
 };
 
-// Starts recording into fresh buffers (earlier timeline data is discarded):
-// each thread gets a ring of events_per_thread entries on its first event;
-// at most max_threads rings exist (a ring of an exited thread is reused
-// when the cap is reached, its entries counted as overwritten).
-void timeline_start(size_t events_per_thread, size_t max_threads);
+// Upper bounds of the timeline options; larger requests are clamped (a ring
+// is allocated on its thread's first event, so the worst case is
+// 56 B * kMaxTimelineEventsPerThread = 56 MiB per waiting thread, for at most
+// kMaxTimelineThreads threads). 0 is raised to 1.
+inline constexpr size_t kMaxTimelineEventsPerThread = size_t{1} << 20;
+inline constexpr size_t kMaxTimelineThreads = 4096;
+
+// Starts recording into fresh buffers (earlier timeline data is discarded,
+// its ring memory freed): each thread gets a ring of events_per_thread
+// entries on its first event; at most max_threads rings exist (a ring of an
+// exited thread is reused when the cap is reached, its entries counted as
+// overwritten). Both are clamped to [1, kMax...]. Returns the new
+// generation.
+uint64_t timeline_start(size_t events_per_thread, size_t max_threads);
+// Like timeline_start(), but only if the timeline is not recording; returns
+// the new generation, or 0 (and changes nothing) if it is recording.
+uint64_t timeline_try_start(size_t events_per_thread, size_t max_threads);
 // Stops recording; the data stays for timeline_snapshot() until the next
 // timeline_start().
 void timeline_stop();
+// Stops recording only if `generation` is still the current one (nobody
+// restarted the timeline since); returns whether it was.
+bool timeline_stop_generation(uint64_t generation);
+// Frees the rings' entries of `generation` if it is current and stopped
+// (its data is gone afterwards); returns whether it did.
+bool timeline_release(uint64_t generation);
 TimelineSnapshot timeline_snapshot();
 
 }  // namespace contend::internal

@@ -473,10 +473,7 @@ std::string encode_pprof(const Resolved& r) {
   }
 
   profile.int64_opt(pb::kTimeNanos, wall_clock_ns());
-  if (r.snapshot.window_start_ns != 0) {
-    profile.int64_opt(pb::kDurationNanos,
-                      r.snapshot.now_ns - r.snapshot.window_start_ns);
-  }
+  profile.int64_opt(pb::kDurationNanos, r.snapshot.enabled_ns);
   value_type(pb::kPeriodType, "contentions", "count");
   profile.int64_opt(pb::kPeriod, 1);
   const std::string comment =
@@ -494,15 +491,22 @@ std::string encode_pprof(const Resolved& r) {
         " events, " + std::to_string(r.snapshot.overflow_delay_ns) +
         " ns not attributed to a stack");
   }
+  int64_t alloc_index = 0;
+  if (r.snapshot.alloc_failures > 0) {
+    alloc_index =
+        strings.index("contend: " + std::to_string(r.snapshot.alloc_failures) +
+                      " sampled events dropped (allocation failed)");
+  }
   // Strings last: every index above is final now.
   for (const std::string& s : strings.strings()) {
     profile.bytes(pb::kStringTable, s);
   }
   profile.key(pb::kComment, 0);
   profile.varint(static_cast<uint64_t>(comment_index));
-  if (overflow_index != 0) {
+  for (const int64_t index : {overflow_index, alloc_index}) {
+    if (index == 0) continue;
     profile.key(pb::kComment, 0);
-    profile.varint(static_cast<uint64_t>(overflow_index));
+    profile.varint(static_cast<uint64_t>(index));
   }
   return profile.data();
 }
@@ -526,6 +530,150 @@ std::string gzip(const std::string& in) {
   out.resize(zs.total_out);
   deflateEnd(&zs);
   return rc == Z_STREAM_END ? out : std::string();
+}
+
+// ---------------------------------------------------------------------------
+// UTF-8. Labels and thread names are arbitrary bytes; every output format
+// that promises text (JSON, Go-quoted strings) decodes them here.
+
+constexpr uint32_t kInvalidRune = 0xFFFFFFFF;
+
+// Decodes one UTF-8 sequence at s[*i] and advances *i past it. Returns the
+// code point, or kInvalidRune (advancing one byte) for a byte that does not
+// start a well-formed sequence: overlong forms, surrogates and values above
+// U+10FFFF are invalid, as in Go's utf8.DecodeRuneInString.
+uint32_t decode_rune(std::string_view s, size_t* i) {
+  const auto byte = [&](size_t k) { return static_cast<unsigned char>(s[k]); };
+  const unsigned char b0 = byte(*i);
+  if (b0 < 0x80) {
+    ++*i;
+    return b0;
+  }
+  size_t n;
+  uint32_t r;
+  uint32_t min;
+  if (b0 >= 0xC2 && b0 <= 0xDF) {
+    n = 2, r = b0 & 0x1Fu, min = 0x80;
+  } else if (b0 >= 0xE0 && b0 <= 0xEF) {
+    n = 3, r = b0 & 0x0Fu, min = 0x800;
+  } else if (b0 >= 0xF0 && b0 <= 0xF4) {
+    n = 4, r = b0 & 0x07u, min = 0x10000;
+  } else {
+    ++*i;
+    return kInvalidRune;
+  }
+  if (*i + n > s.size()) {
+    ++*i;
+    return kInvalidRune;
+  }
+  for (size_t k = 1; k < n; ++k) {
+    const unsigned char b = byte(*i + k);
+    if ((b & 0xC0u) != 0x80u) {
+      ++*i;
+      return kInvalidRune;
+    }
+    r = (r << 6) | (b & 0x3Fu);
+  }
+  if (r < min || r > 0x10FFFF || (r >= 0xD800 && r <= 0xDFFF)) {
+    ++*i;
+    return kInvalidRune;
+  }
+  *i += n;
+  return r;
+}
+
+void append_utf8(std::string* out, uint32_t r) {
+  if (r < 0x80) {
+    out->push_back(static_cast<char>(r));
+  } else if (r < 0x800) {
+    out->push_back(static_cast<char>(0xC0 | (r >> 6)));
+    out->push_back(static_cast<char>(0x80 | (r & 0x3F)));
+  } else if (r < 0x10000) {
+    out->push_back(static_cast<char>(0xE0 | (r >> 12)));
+    out->push_back(static_cast<char>(0x80 | ((r >> 6) & 0x3F)));
+    out->push_back(static_cast<char>(0x80 | (r & 0x3F)));
+  } else {
+    out->push_back(static_cast<char>(0xF0 | (r >> 18)));
+    out->push_back(static_cast<char>(0x80 | ((r >> 12) & 0x3F)));
+    out->push_back(static_cast<char>(0x80 | ((r >> 6) & 0x3F)));
+    out->push_back(static_cast<char>(0x80 | (r & 0x3F)));
+  }
+}
+
+// Non-ASCII code points that Go's strconv.IsPrint rejects and that a label
+// could plausibly hold: C1 controls, non-ASCII spaces, the soft hyphen,
+// zero-width and
+// directional formatting characters, line/paragraph separators, the BOM,
+// and non-characters. (Unassigned code points, which IsPrint also rejects,
+// are kept as they are: the table would be Unicode's.)
+bool is_unprintable_non_ascii(uint32_t r) {
+  return (r >= 0x80 && r <= 0x9F) || r == 0xA0 || r == 0xAD || r == 0x1680 ||
+         (r >= 0x2000 && r <= 0x200F) || (r >= 0x2028 && r <= 0x202F) ||
+         r == 0x205F || r == 0x3000 || (r >= 0x2060 && r <= 0x206F) ||
+         r == 0xFEFF || (r >= 0xFFF9 && r <= 0xFFFB) ||
+         (r & 0xFFFE) == 0xFFFE || (r >= 0xFDD0 && r <= 0xFDEF) ||
+         (r >= 0xE000 && r <= 0xF8FF) || r >= 0xF0000;
+}
+
+// `s` as Go's strconv.Quote writes it: double quotes; \a \b \f \n \r \t
+// \v \\ \"; other ASCII controls and invalid UTF-8 bytes as \xHH;
+// unprintable code points as \uHHHH or \UHHHHHHHH; the rest verbatim.
+std::string go_quote(std::string_view s) {
+  std::string out = "\"";
+  char buf[16];
+  for (size_t i = 0; i < s.size();) {
+    const size_t at = i;
+    const uint32_t r = decode_rune(s, &i);
+    if (r == kInvalidRune) {
+      std::snprintf(buf, sizeof(buf), "\\x%02x",
+                    static_cast<unsigned char>(s[at]));
+      out += buf;
+      continue;
+    }
+    switch (r) {
+      case '\a':
+        out += "\\a";
+        continue;
+      case '\b':
+        out += "\\b";
+        continue;
+      case '\f':
+        out += "\\f";
+        continue;
+      case '\n':
+        out += "\\n";
+        continue;
+      case '\r':
+        out += "\\r";
+        continue;
+      case '\t':
+        out += "\\t";
+        continue;
+      case '\v':
+        out += "\\v";
+        continue;
+      case '\\':
+        out += "\\\\";
+        continue;
+      case '"':
+        out += "\\\"";
+        continue;
+      default:
+        break;
+    }
+    if (r < 0x20 || r == 0x7F) {
+      std::snprintf(buf, sizeof(buf), "\\x%02x", static_cast<unsigned>(r));
+      out += buf;
+    } else if (r >= 0x80 && is_unprintable_non_ascii(r)) {
+      std::snprintf(buf, sizeof(buf), r < 0x10000 ? "\\u%04x" : "\\U%08x",
+                    static_cast<unsigned>(r));
+      out += buf;
+    } else {
+      append_utf8(&out, r);
+    }
+  }
+  out += '"';
+  return out;
 }
 
 // ---------------------------------------------------------------------------
@@ -575,7 +723,7 @@ void write_text(const Resolved& r, std::ostream& out) {
       text += internal::wait_kind_name(s.kind);
       if (s.label != nullptr) {
         text += " lock=";
-        text += s.label;
+        text += go_quote(s.label);
       }
       text += '\n';
     }
@@ -590,6 +738,10 @@ void write_text(const Resolved& r, std::ostream& out) {
   } else {
     text += "# overflow: 0 events\n";
   }
+  if (r.snapshot.alloc_failures > 0) {
+    text += "# dropped: " + std::to_string(r.snapshot.alloc_failures) +
+            " sampled events (allocation failed)\n";
+  }
   out << text;
 }
 
@@ -599,11 +751,7 @@ void write_text(const Resolved& r, std::ostream& out) {
 ProfileAnalysis analyze_resolved(const Resolved& r, size_t top) {
   ProfileAnalysis a;
   a.enabled = r.snapshot.period > 0;
-  a.wall_seconds = r.snapshot.window_start_ns == 0
-                       ? 0
-                       : static_cast<double>(r.snapshot.now_ns -
-                                             r.snapshot.window_start_ns) /
-                             1e9;
+  a.wall_seconds = static_cast<double>(r.snapshot.enabled_ns) / 1e9;
   a.overflow_contentions = r.snapshot.overflow_count;
   auto fill_rates = [&](int64_t delay_ns, double* per_second, double* f,
                         double* ceiling) {
@@ -704,7 +852,7 @@ void write_analysis(const ProfileAnalysis& a, const char* title,
   int rank = 0;
   for (const Site& s : a.sites) {
     out << "  " << ++rank << ". " << s.function;
-    if (!s.label.empty()) out << " [lock=" << s.label << "]";
+    if (!s.label.empty()) out << " [lock=" << go_quote(s.label) << "]";
     out << "  delay " << format_seconds(static_cast<double>(s.delay_ns)) << " ("
         << format_seconds(s.delay_per_second_ns) << "/s, f~"
         << format_percent(s.serialized_fraction) << ", ceiling "
@@ -716,33 +864,40 @@ void write_analysis(const ProfileAnalysis& a, const char* title,
 // ---------------------------------------------------------------------------
 // Timeline JSON.
 
+// A JSON string (RFC 8259) holding `s` decoded as UTF-8, each invalid byte
+// replaced by U+FFFD, so the document is valid UTF-8 whatever `s` holds.
 void json_string(std::ostream& out, std::string_view s) {
-  out << '"';
-  for (char c : s) {
-    switch (c) {
+  std::string text = "\"";
+  for (size_t i = 0; i < s.size();) {
+    const uint32_t r = decode_rune(s, &i);
+    switch (r) {
       case '"':
-        out << "\\\"";
+        text += "\\\"";
         break;
       case '\\':
-        out << "\\\\";
+        text += "\\\\";
         break;
       case '\n':
-        out << "\\n";
+        text += "\\n";
         break;
       case '\t':
-        out << "\\t";
+        text += "\\t";
+        break;
+      case kInvalidRune:
+        append_utf8(&text, 0xFFFD);
         break;
       default:
-        if (static_cast<unsigned char>(c) < 0x20) {
+        if (r < 0x20) {
           char buf[8];
-          std::snprintf(buf, sizeof(buf), "\\u%04x", c);
-          out << buf;
+          std::snprintf(buf, sizeof(buf), "\\u%04x", static_cast<unsigned>(r));
+          text += buf;
         } else {
-          out << c;
+          append_utf8(&text, r);
         }
     }
   }
-  out << '"';
+  text += '"';
+  out << text;
 }
 
 // Microseconds with nanosecond precision, exactly ("12.345").
@@ -919,7 +1074,10 @@ void write_timeline_json(std::ostream& out) {
       << "\n],\"otherData\":{\"running\":" << (snap.running ? "true" : "false")
       << ",\"duration_ns\":" << (snap.stop_ns - snap.start_ns)
       << ",\"overwritten_events\":" << snap.overwritten
-      << ",\"dropped_events\":" << snap.dropped << "}}\n";
+      << ",\"dropped_events\":" << snap.dropped
+      << ",\"alloc_failures\":" << snap.alloc_failures
+      << ",\"events_per_thread\":" << snap.events_per_thread
+      << ",\"max_threads\":" << snap.max_threads << "}}\n";
 }
 
 Analysis analyze(const AnalyzeOptions& options) {

@@ -104,10 +104,13 @@ int64_t set_block_profile_rate(int64_t rate_ns);
 // Writes the mutex (resp. block) profile. debug = 0: a gzipped profile.proto
 // in Go's layout (sample types contentions/count and delay/nanoseconds,
 // period type contentions/count), pre-symbolized (function names, demangled;
-// mappings with has_functions = true), so pprof needs no binary. debug >= 1:
-// Go's legacy text form ("--- mutex:" / "--- contention:", one
-// "<delay_ns> <count> @ <pcs>" line per stack, sorted by delay, then the
-// frames). Each new PC is symbolized once (6-60 us, cached).
+// mappings with has_functions = true), so pprof needs no binary;
+// duration_nanos is the time the profile has been enabled since the last
+// reset(), summed over on/off toggles (the records cover exactly that
+// time). debug >= 1: Go's legacy text form ("--- mutex:" /
+// "--- contention:", one "<delay_ns> <count> @ <pcs>" line per stack,
+// sorted by delay, then the frames; labels quoted as Go's strconv.Quote
+// does). Each new PC is symbolized once (6-60 us, cached).
 void write_mutex_profile(std::ostream& out, int debug = 0);
 void write_block_profile(std::ostream& out, int debug = 0);
 
@@ -126,16 +129,23 @@ void reset();
 // track with a flow arrow to the woken waiter's slice, and an instant event
 // per contended release with the delay charged.
 struct TimelineOptions {
-  size_t events_per_thread = 16384;  // ring size; oldest entries overwritten
-  size_t max_threads = 256;  // rings; exited threads' rings reused beyond it
+  // Ring size; oldest entries overwritten. Clamped to [1, 1,048,576].
+  size_t events_per_thread = 16384;
+  // Rings; exited threads' rings reused beyond it. Clamped to [1, 4096].
+  size_t max_threads = 256;
 };
-// Starts recording, discarding any earlier timeline. Memory: about
-// 56 bytes * events_per_thread per thread that waits, for at most
-// max_threads threads.
+// Starts recording, discarding any earlier timeline (its memory is freed).
+// Memory: about 56 bytes * events_per_thread per thread that waits, for at
+// most max_threads threads, allocated on each thread's first event; if that
+// allocation fails the event is dropped and counted ("alloc_failures" in the
+// JSON's otherData), never thrown into the waiting thread.
 void start_timeline(const TimelineOptions& options = {});
 // Stops recording; the data stays until the next start_timeline().
 void stop_timeline();
-// Writes the recorded timeline (a snapshot if still recording).
+// Writes the recorded timeline (a snapshot if still recording). The JSON is
+// valid UTF-8 whatever the thread names and labels hold: invalid bytes are
+// written as U+FFFD. Durations are never negative (a wait whose clock reads
+// went backwards is 0 long).
 void write_timeline_json(std::ostream& out);
 
 // Analysis (seed section 1): how much waiting each site causes per second of
@@ -158,8 +168,10 @@ struct Site {
 };
 
 struct ProfileAnalysis {
-  bool enabled = false;     // the profile is on
-  double wall_seconds = 0;  // window: since enabled or reset()
+  bool enabled = false;  // the profile is on
+  // Window: time the profile was enabled since reset(), summed over on/off
+  // toggles (the time its records cover).
+  double wall_seconds = 0;
   int64_t contentions = 0;  // totals, overflow included
   int64_t delay_ns = 0;
   double delay_per_second_ns = 0;

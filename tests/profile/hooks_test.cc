@@ -8,6 +8,7 @@
 
 #include <atomic>
 #include <cmath>
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <thread>
@@ -16,6 +17,7 @@
 #include "absl/base/attributes.h"
 #include "absl/debugging/symbolize.h"
 #include "gtest/gtest.h"
+#include "sync/internal/clock.h"
 #include "sync/internal/prng.h"
 #include "sync/internal/wait_observer.h"
 
@@ -144,21 +146,138 @@ TEST_F(HooksTest, BlockRateLongWaitsAlwaysKeptExactly) {
   EXPECT_EQ(t.delay_ns, 1000 * kRate + 999 * 1000 / 2);
 }
 
-TEST_F(HooksTest, ZeroLengthWaitsAreNeverKeptAndOffMeansOff) {
-  contend::internal::profiler_set_block_rate(1000);
+// A wait of 0 ns (or negative, from skew between the two clock reads)
+// happened: it counts as 1 ns, so rate 1 records every wait; a release that
+// charges < 1 ns charges 1 ns. Timeline entries never end before they start.
+TEST_F(HooksTest, ZeroAndNegativeWaitsCountAsOneNanosecond) {
+  contend::internal::profiler_set_block_rate(1);
+  contend::internal::profiler_set_mutex_fraction(1);
   contend::internal::profiler_reset();
-  for (int i = 0; i < 1000; ++i) {
+  contend::internal::timeline_start(16, 4);
+  contend::internal::profiler_on_wait_end(Wait(0));
+  contend::internal::profiler_on_wait_end(Wait(-50));
+  contend::internal::profiler_on_contended_release(Release(0));
+  contend::internal::profiler_on_contended_release(Release(-7));
+  const Totals block = Sum(ProfileType::kBlock);
+  EXPECT_EQ(block.count, 2);
+  EXPECT_EQ(block.delay_ns, 2);
+  const Totals mutex = Sum(ProfileType::kMutex);
+  EXPECT_EQ(mutex.count, 2);
+  EXPECT_EQ(mutex.delay_ns, 2);
+  const contend::internal::TimelineSnapshot snap =
+      contend::internal::timeline_snapshot();
+  size_t entries = 0;
+  for (const auto& t : snap.threads) {
+    for (const auto& e : t.entries) {
+      EXPECT_LE(e.start_ns, e.end_ns);
+      if (e.type == contend::internal::TimelineEntry::Type::kRelease) {
+        EXPECT_EQ(e.delay_ns, 1);
+      }
+      ++entries;
+    }
+  }
+  EXPECT_EQ(entries, 4u);
+}
+
+// With rate R a 0 ns wait is a 1 ns wait: kept with probability 1/R.
+TEST_F(HooksTest, ZeroLengthWaitsSampledAsOneNanosecondAndOffMeansOff) {
+  constexpr int64_t kRate = 10;
+  constexpr int kEvents = 10000;
+  contend::internal::profiler_set_block_rate(kRate);
+  contend::internal::profiler_reset();
+  contend::internal::seed_thread_random(99);
+  for (int i = 0; i < kEvents; ++i) {
     contend::internal::profiler_on_wait_end(Wait(0));
   }
-  EXPECT_EQ(Sum(ProfileType::kBlock).records, 0u);
+  const Totals t = Sum(ProfileType::kBlock);
+  const double kept = static_cast<double>(t.delay_ns) / kRate;
+  const double sd = std::sqrt(kEvents * 0.1 * 0.9);
+  EXPECT_NEAR(kept, kEvents * 0.1, 5 * sd);
+  EXPECT_NEAR(t.count, kEvents, 5 * sd * kRate);
   contend::internal::profiler_set_block_rate(0);
   contend::internal::profiler_set_mutex_fraction(0);
+  contend::internal::profiler_reset();
   for (int i = 0; i < 100; ++i) {
     contend::internal::profiler_on_wait_end(Wait(1'000'000));
     contend::internal::profiler_on_contended_release(Release(1'000'000));
   }
   EXPECT_EQ(Sum(ProfileType::kBlock).records, 0u);
   EXPECT_EQ(Sum(ProfileType::kMutex).records, 0u);
+}
+
+// Huge options are clamped to the documented maxima instead of throwing
+// std::length_error out of the next (noexcept) hook; 0 becomes 1.
+TEST_F(HooksTest, TimelineOptionsAreClamped) {
+  contend::internal::timeline_start(SIZE_MAX, SIZE_MAX);
+  contend::internal::profiler_on_wait_end(Wait(5));
+  contend::internal::TimelineSnapshot snap =
+      contend::internal::timeline_snapshot();
+  EXPECT_EQ(snap.events_per_thread,
+            contend::internal::kMaxTimelineEventsPerThread);
+  EXPECT_EQ(snap.max_threads, contend::internal::kMaxTimelineThreads);
+  ASSERT_EQ(snap.threads.size(), 1u);
+  EXPECT_EQ(snap.threads[0].entries.size(), 1u);
+  EXPECT_EQ(snap.alloc_failures, 0u);
+
+  contend::internal::timeline_start(0, 0);
+  contend::internal::profiler_on_wait_end(Wait(5));
+  contend::internal::profiler_on_wait_end(Wait(6));
+  snap = contend::internal::timeline_snapshot();
+  EXPECT_EQ(snap.events_per_thread, 1u);
+  EXPECT_EQ(snap.max_threads, 1u);
+  ASSERT_EQ(snap.threads.size(), 1u);
+  ASSERT_EQ(snap.threads[0].entries.size(), 1u);
+  EXPECT_EQ(snap.threads[0].entries[0].end_ns, 1006);
+  EXPECT_EQ(snap.overwritten, 1u);
+}
+
+// Spins (no sleep) until CLOCK_MONOTONIC has advanced by `ns`.
+void SpinFor(int64_t ns) {
+  const int64_t until = contend::internal::monotonic_now_ns() + ns;
+  while (contend::internal::monotonic_now_ns() < until) {
+  }
+}
+
+// Records accumulate only while a profile is on, so its window is the
+// enabled time summed over toggles: the time off does not dilute the
+// per-second figures. reset() restarts both.
+TEST_F(HooksTest, ToggleAccumulatesEnabledTimeWithTheRecords) {
+  constexpr int64_t kGap = 200'000'000;  // 200 ms off
+  contend::internal::profiler_set_mutex_fraction(1);
+  contend::internal::profiler_reset();
+  const uint64_t epoch =
+      contend::internal::profiler_snapshot(ProfileType::kMutex).epoch;
+  contend::internal::profiler_on_contended_release(Release(100));
+  SpinFor(10'000'000);
+  contend::internal::profiler_set_mutex_fraction(0);
+  const ProfileSnapshot off1 =
+      contend::internal::profiler_snapshot(ProfileType::kMutex);
+  EXPECT_GE(off1.enabled_ns, 10'000'000);
+  SpinFor(kGap);
+  const ProfileSnapshot off2 =
+      contend::internal::profiler_snapshot(ProfileType::kMutex);
+  EXPECT_EQ(off2.enabled_ns, off1.enabled_ns) << "window grew while off";
+  ASSERT_EQ(off2.records.size(), 1u) << "records are kept while off";
+
+  const int64_t on_at = contend::internal::monotonic_now_ns();
+  contend::internal::profiler_set_mutex_fraction(1);
+  contend::internal::profiler_on_contended_release(Release(100));
+  const ProfileSnapshot on =
+      contend::internal::profiler_snapshot(ProfileType::kMutex);
+  EXPECT_GT(on.enabled_ns, off1.enabled_ns);
+  EXPECT_LE(on.enabled_ns - off1.enabled_ns, on.now_ns - on_at);
+  EXPECT_EQ(Sum(ProfileType::kMutex).count, 2);
+  EXPECT_EQ(on.epoch, epoch);
+
+  contend::internal::profiler_reset();
+  const ProfileSnapshot after =
+      contend::internal::profiler_snapshot(ProfileType::kMutex);
+  EXPECT_EQ(after.epoch, epoch + 1);
+  EXPECT_TRUE(after.records.empty());
+  EXPECT_LT(after.enabled_ns, off1.enabled_ns);
+  // The block profile was never on: no window.
+  EXPECT_EQ(
+      contend::internal::profiler_snapshot(ProfileType::kBlock).enabled_ns, 0);
 }
 
 TEST_F(HooksTest, LabelIsRecordedAndSplitsRecords) {

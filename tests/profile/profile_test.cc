@@ -18,6 +18,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "profile/hooks.h"
+#include "sync/internal/clock.h"
 #include "sync/internal/wait_observer.h"
 #include "sync/mutex.h"
 #include "tests/profile/contention_workload.h"
@@ -181,7 +182,7 @@ TEST_F(ProfileTest, TextReportAndAnalysis) {
   EXPECT_THAT(report, HasSubstr("--- contention:\n"));
   EXPECT_THAT(report, HasSubstr("HoldLockLong"));
   EXPECT_THAT(report, HasSubstr("WaitForLock"));
-  EXPECT_THAT(report, HasSubstr("lock=profile_test.hold"));
+  EXPECT_THAT(report, HasSubstr("lock=\"profile_test.hold\""));
   EXPECT_THAT(report, HasSubstr("--- analysis:"));
   EXPECT_THAT(report, HasSubstr("Amdahl ceiling"));
   EXPECT_THAT(report, HasSubstr("# overflow: 0 events"));
@@ -221,6 +222,80 @@ TEST_F(ProfileTest, DebugTextFormPerProfile) {
   contend::profile::write_block_profile(block, /*debug=*/1);
   EXPECT_THAT(block.str(), HasSubstr("--- contention:"));
   EXPECT_THAT(block.str(), HasSubstr("WaitForLock"));
+}
+
+// Labels are arbitrary bytes; the debug=1 text quotes them exactly as Go's
+// strconv.Quote would (expected strings checked against Go 1.19's
+// strconv.Quote), so one line can never be split or forged by a label.
+TEST_F(ProfileTest, DebugTextQuotesLabelsLikeGoStrconvQuote) {
+  struct Case {
+    const char* label;
+    const char* quoted;
+  };
+  static const Case kCases[] = {
+      {"cache.shard", R"("cache.shard")"},
+      {"a\"b\\c", R"("a\"b\\c")"},
+      {"line\nbreak\ttab\r\a\b\f\v", R"("line\nbreak\ttab\r\a\b\f\v")"},
+      {"ctl\x01\x1f\x7f", R"("ctl\x01\x1f\x7f")"},
+      {"bad\xff\xc3(", R"("bad\xff\xc3(")"},
+      {"caf\xc3\xa9 \xe2\x82\xac", "\"caf\xc3\xa9 \xe2\x82\xac\""},
+      {"nb\xc2\xa0sp\xe2\x80\xa8", R"("nb\u00a0sp\u2028")"},
+      {"c1\xc2\x85", R"("c1\u0085")"},
+      {"surrogate\xed\xa0\x80", R"("surrogate\xed\xa0\x80")"},
+      {"overlong\xc0\xaf", R"("overlong\xc0\xaf")"},
+      {"emoji\xf0\x9f\x94\x92", "\"emoji\xf0\x9f\x94\x92\""},
+  };
+  for (size_t i = 0; i < sizeof(kCases) / sizeof(kCases[0]); ++i) {
+    uintptr_t pcs[1] = {
+        reinterpret_cast<uintptr_t>(&profile_testing::WaitForLock) + 1 + i};
+    contend::internal::profiler_add_sample(
+        contend::internal::ProfileType::kMutex, pcs, 1,
+        contend::internal::WaitKind::kMutex, kCases[i].label, 1.0,
+        static_cast<int64_t>(1000 + i));
+  }
+  std::ostringstream text;
+  contend::profile::write_mutex_profile(text, /*debug=*/1);
+  for (const Case& c : kCases) {
+    EXPECT_THAT(
+        text.str(),
+        HasSubstr(std::string("#\tlabels: kind=Mutex lock=") + c.quoted + "\n"))
+        << c.quoted;
+  }
+}
+
+// Off-time is not window time: turning a profile off and on keeps its
+// records and continues its window, so per-second figures and pprof's
+// duration_nanos describe the time the records were collected in.
+TEST_F(ProfileTest, ToggleOffAndOnKeepsWindowAndRecordsTogether) {
+  contend::profile::set_block_profile_rate(0);
+  profile_testing::RunContention(3, kHold, 1);
+  contend::profile::set_mutex_profile_fraction(0);
+  const DecodedProfile off = Decode(&contend::profile::write_mutex_profile);
+  ASSERT_FALSE(off.samples.empty());
+  ASSERT_GT(off.duration_nanos, 0);
+  const int64_t until = contend::internal::monotonic_now_ns() + 300'000'000;
+  while (contend::internal::monotonic_now_ns() < until) {
+  }
+  const DecodedProfile still_off =
+      Decode(&contend::profile::write_mutex_profile);
+  EXPECT_EQ(still_off.duration_nanos, off.duration_nanos);
+  const double off_wall = contend::profile::analyze().mutex.wall_seconds;
+  EXPECT_DOUBLE_EQ(off_wall * 1e9, static_cast<double>(off.duration_nanos));
+
+  const int64_t on_at = contend::internal::monotonic_now_ns();
+  contend::profile::set_mutex_profile_fraction(1);
+  const contend::profile::Analysis a = contend::profile::analyze();
+  const int64_t now = contend::internal::monotonic_now_ns();
+  EXPECT_GE(a.mutex.wall_seconds * 1e9,
+            static_cast<double>(off.duration_nanos));
+  EXPECT_LE(a.mutex.wall_seconds * 1e9,
+            static_cast<double>(off.duration_nanos + (now - on_at)) + 1);
+  // The records from before the pause are still there, over that window.
+  EXPECT_EQ(LabeledDelay(Decode(&contend::profile::write_mutex_profile)),
+            LabeledDelay(off));
+  EXPECT_NEAR(a.mutex.delay_per_second_ns,
+              static_cast<double>(a.mutex.delay_ns) / a.mutex.wall_seconds,
+              1e-6 * a.mutex.delay_per_second_ns);
 }
 
 TEST_F(ProfileTest, ResetClearsBothProfiles) {

@@ -6,6 +6,8 @@
 // wait names its waker, and that every flow arrow has both ends. Also checks
 // the ring-buffer bounds in C++.
 
+#include <pthread.h>
+
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
@@ -178,6 +180,55 @@ TEST_F(TimelineTest, CheckerRejectsPartialOverlap) {
       profile_testing::RunCommand(python + " " + checker + " " + path, &out),
       0);
   EXPECT_THAT(out, HasSubstr("partial overlap"));
+}
+
+// Thread names and labels are arbitrary bytes; the JSON must still be valid
+// UTF-8 (Perfetto and Python's json reject it otherwise): invalid bytes
+// become U+FFFD, valid multi-byte characters stay.
+TEST_F(TimelineTest, JsonIsValidUtf8ForAnyThreadNameAndLabel) {
+  static int key = 0;
+  contend::internal::set_wait_label(&key, "lab\xff\xc3(el caf\xc3\xa9");
+  contend::profile::start_timeline({});
+  std::thread t([] {
+    // 15 bytes + NUL: the kernel's limit for a thread name.
+    pthread_setname_np(pthread_self(), "bad\xfe\xed\xa0\x80name");
+    const uint32_t tid = contend::internal::current_thread_id();
+    contend::internal::profiler_on_wait_end(contend::internal::WaitEvent{
+        &key, contend::internal::WaitKind::kMutex,
+        contend::internal::ParkStatus::kUnparked, 100, 200, tid, tid});
+    // Named until the snapshot below: the name is read from /proc then.
+    std::ostringstream json;
+    contend::profile::write_timeline_json(json);
+    ASSERT_TRUE(profile_testing::WriteFile(
+        profile_testing::TempDir() + "/utf8.json", json.str()));
+  });
+  t.join();
+  contend::profile::stop_timeline();
+  contend::internal::clear_wait_label(&key);
+  const std::string python =
+      profile_testing::FindExecutable("/usr/bin/python3", "python3");
+  if (python.empty()) GTEST_SKIP() << "python3 not found; JSON not checked";
+  const std::string script = profile_testing::TempDir() + "/utf8.py";
+  ASSERT_TRUE(profile_testing::WriteFile(script, R"PY(
+import json, sys
+raw = open(sys.argv[1], "rb").read()
+doc = json.loads(raw.decode("utf-8", errors="strict"))
+names = [e["args"]["name"] for e in doc["traceEvents"]
+         if e["ph"] == "M" and e["name"] == "thread_name"]
+labels = [e["args"]["label"] for e in doc["traceEvents"]
+          if e["ph"] == "X" and "label" in e["args"]]
+assert any(n.startswith("bad\ufffd\ufffd\ufffd\ufffdname") for n in names), names
+assert labels == ["lab\ufffd\ufffd(el caf\u00e9"], labels
+print("OK")
+)PY"));
+  std::string out;
+  EXPECT_EQ(
+      profile_testing::RunCommand(python + " " + script + " " +
+                                      profile_testing::TempDir() + "/utf8.json",
+                                  &out),
+      0)
+      << out;
+  EXPECT_THAT(out, HasSubstr("OK"));
 }
 
 TEST_F(TimelineTest, RingsAreBoundedAndCountOverwrites) {
