@@ -9,29 +9,106 @@
 
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <cstdlib>
 #include <memory>
+#include <mutex>
 #include <sstream>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <utility>
 
 #include "absl/status/status.h"
+#include "profile/hooks.h"
 #include "profile/profile.h"
 
 namespace contend::profile {
 namespace {
+
+// Shared by the handlers: the cancellable wait of ?seconds=N requests.
+class Waiter {
+ public:
+  // Waits `seconds`, or less if stop() begins; returns false if it did.
+  bool wait(int seconds) {
+    std::unique_lock<std::mutex> lock(mu_);
+    return !cv_.wait_for(lock, std::chrono::seconds(seconds),
+                         [this] { return stopping_; });
+  }
+  void stop() {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      stopping_ = true;
+    }
+    cv_.notify_all();
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool stopping_ = false;  // guarded by mu_ (std::mutex is not annotated)
+};
 
 int debug_level(const httplib::Request& req) {
   if (!req.has_param("debug")) return 0;
   return std::atoi(req.get_param_value("debug").c_str());
 }
 
+void reply_error(httplib::Response& res, int status, const std::string& msg) {
+  res.status = status;
+  res.set_content(msg + "\n", "text/plain; charset=utf-8");
+}
+
+// ?seconds=N: absent -> 0; a decimal integer in [1, max] -> N; anything
+// else (not a number, 0, negative, too large) -> -1 and a 400 reply.
+int parse_seconds(const httplib::Request& req, httplib::Response& res,
+                  const char* route, int max) {
+  if (!req.has_param("seconds")) return 0;
+  const std::string value = req.get_param_value("seconds");
+  int seconds = 0;
+  bool ok = !value.empty() && value.size() <= 9;
+  for (char c : value) {
+    if (c < '0' || c > '9') {
+      ok = false;
+      break;
+    }
+    seconds = seconds * 10 + (c - '0');
+  }
+  if (!ok || seconds < 1 || seconds > max) {
+    reply_error(res, 400,
+                std::string("contend: ") + route +
+                    ": seconds must be an integer in [1, " +
+                    std::to_string(max) + "], got \"" + value + "\"");
+    return -1;
+  }
+  return seconds;
+}
+
+constexpr int kMaxProfileSeconds = 300;
+constexpr int kMaxTraceSeconds = 60;
+
+using Writer = void (*)(std::ostream&, int);
+using DeltaWriter = void (*)(std::ostream&, const Snapshot&, int);
+
 void serve_profile(const httplib::Request& req, httplib::Response& res,
-                   void (*writer)(std::ostream&, int), const char* name) {
+                   Waiter& waiter, Writer writer, DeltaWriter delta_writer,
+                   Snapshot (*take)(), const char* route, const char* name) {
+  const int seconds = parse_seconds(req, res, route, kMaxProfileSeconds);
+  if (seconds < 0) return;
   const int debug = debug_level(req);
   std::ostringstream out;
-  writer(out, debug);
+  if (seconds == 0) {
+    writer(out, debug);
+  } else {
+    // Go's delta profile: only what happened during the next N seconds.
+    const Snapshot since = take();
+    if (!waiter.wait(seconds)) {
+      reply_error(res, 503,
+                  std::string("contend: ") + route + ": server stopping");
+      return;
+    }
+    delta_writer(out, since, debug);
+  }
   if (debug > 0) {
     res.set_content(out.str(), "text/plain; charset=utf-8");
   } else {
@@ -41,23 +118,71 @@ void serve_profile(const httplib::Request& req, httplib::Response& res,
   }
 }
 
+// /debug/pprof/trace. With ?seconds=N it owns the process's timeline for N
+// seconds: it starts one only if none is recording (else 409, leaving the
+// running one untouched), stops only its own generation, and frees the
+// rings after replying.
+void serve_trace(const httplib::Request& req, httplib::Response& res,
+                 Waiter& waiter) {
+  constexpr const char* kRoute = "/debug/pprof/trace";
+  const int seconds = parse_seconds(req, res, kRoute, kMaxTraceSeconds);
+  if (seconds < 0) return;
+  if (seconds > 0) {
+    const TimelineOptions options;
+    const uint64_t generation = internal::timeline_try_start(
+        options.events_per_thread, options.max_threads);
+    if (generation == 0) {
+      reply_error(res, 409,
+                  "contend: /debug/pprof/trace: a timeline is already "
+                  "recording (another trace request, or the application's "
+                  "start_timeline); try again when it stops");
+      return;
+    }
+    const bool waited = waiter.wait(seconds);
+    if (!internal::timeline_stop_generation(generation)) {
+      reply_error(res, 409,
+                  "contend: /debug/pprof/trace: the application restarted "
+                  "the timeline during the request");
+      return;
+    }
+    if (!waited) {
+      internal::timeline_release(generation);
+      reply_error(res, 503, "contend: /debug/pprof/trace: server stopping");
+      return;
+    }
+    std::ostringstream out;
+    write_timeline_json(out);
+    internal::timeline_release(generation);
+    res.set_content(out.str(), "application/json");
+    return;
+  }
+  std::ostringstream out;
+  write_timeline_json(out);
+  res.set_content(out.str(), "application/json");
+}
+
 constexpr const char* kIndex =
     "<html><head><title>/debug/pprof/</title></head><body>\n"
     "<p>contend /debug/pprof/</p>\n"
     "<ul>\n"
     "<li><a href=\"mutex?debug=1\">mutex</a>: stacks that released "
-    "contended locks (bottleneck owners)</li>\n"
-    "<li><a href=\"block?debug=1\">block</a>: stacks that waited</li>\n"
+    "contended locks (bottleneck owners); ?seconds=N: only the next N "
+    "seconds</li>\n"
+    "<li><a href=\"block?debug=1\">block</a>: stacks that waited; "
+    "?seconds=N likewise</li>\n"
     "<li><a href=\"trace\">trace</a>: timeline, Chrome Trace Event JSON "
-    "(?seconds=N records N seconds)</li>\n"
+    "(?seconds=N records N seconds, one request at a time)</li>\n"
     "<li><a href=\"report\">report</a>: both profiles and the Amdahl "
     "analysis</li>\n"
     "</ul></body></html>\n";
+
+constexpr int kWorkers = 4;
 
 }  // namespace
 
 struct DebugServer::Impl {
   httplib::Server server;
+  Waiter waiter;
   std::thread thread;
   // Release: set by the server thread when listen_after_bind() returns;
   // pairs with the acquire in serve_debug()'s start-up wait.
@@ -88,6 +213,9 @@ int DebugServer::port() const noexcept {
 void DebugServer::stop() {
   if (impl_ == nullptr || impl_->stopped) return;
   impl_->stopped = true;
+  // Wakes every ?seconds=N wait first, so that the handlers return and
+  // httplib's worker join below does not wait for their full N seconds.
+  impl_->waiter.stop();
   impl_->server.stop();
   if (impl_->thread.joinable()) impl_->thread.join();
 }
@@ -99,7 +227,12 @@ absl::StatusOr<DebugServer> serve_debug(int port) {
   }
   auto impl = std::make_unique<DebugServer::Impl>();
   httplib::Server& server = impl->server;
-  server.new_task_queue = [] { return new httplib::ThreadPool(2); };
+  server.new_task_queue = [] { return new httplib::ThreadPool(kWorkers); };
+  // One request per connection, and at most 1 s waiting for a connection's
+  // request: an idle client then never holds a worker (and stop()) long.
+  server.set_keep_alive_max_count(1);
+  server.set_keep_alive_timeout(1);
+  Waiter* waiter = &impl->waiter;
   // httplib's default options add SO_REUSEPORT, which would let a second
   // server bind the same port and silently share its connections. Keep
   // only SO_REUSEADDR (restart without waiting out TIME_WAIT).
@@ -107,28 +240,20 @@ absl::StatusOr<DebugServer> serve_debug(int port) {
     int yes = 1;
     setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
   });
-  server.Get("/debug/pprof/mutex",
-             [](const httplib::Request& req, httplib::Response& res) {
-               serve_profile(req, res, &write_mutex_profile, "mutex.pb.gz");
-             });
-  server.Get("/debug/pprof/block",
-             [](const httplib::Request& req, httplib::Response& res) {
-               serve_profile(req, res, &write_block_profile, "block.pb.gz");
-             });
-  server.Get("/debug/pprof/trace", [](const httplib::Request& req,
-                                      httplib::Response& res) {
-    if (req.has_param("seconds")) {
-      int seconds = std::atoi(req.get_param_value("seconds").c_str());
-      if (seconds < 1) seconds = 1;
-      if (seconds > 60) seconds = 60;
-      start_timeline();
-      std::this_thread::sleep_for(std::chrono::seconds(seconds));
-      stop_timeline();
-    }
-    std::ostringstream out;
-    write_timeline_json(out);
-    res.set_content(out.str(), "application/json");
+  server.Get("/debug/pprof/mutex", [waiter](const httplib::Request& req,
+                                            httplib::Response& res) {
+    serve_profile(req, res, *waiter, &write_mutex_profile, &write_mutex_profile,
+                  &Snapshot::mutex, "/debug/pprof/mutex", "mutex.pb.gz");
   });
+  server.Get("/debug/pprof/block", [waiter](const httplib::Request& req,
+                                            httplib::Response& res) {
+    serve_profile(req, res, *waiter, &write_block_profile, &write_block_profile,
+                  &Snapshot::block, "/debug/pprof/block", "block.pb.gz");
+  });
+  server.Get("/debug/pprof/trace",
+             [waiter](const httplib::Request& req, httplib::Response& res) {
+               serve_trace(req, res, *waiter);
+             });
   server.Get("/debug/pprof/report",
              [](const httplib::Request&, httplib::Response& res) {
                std::ostringstream out;

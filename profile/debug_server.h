@@ -8,13 +8,24 @@
 //
 // Routes (GET):
 //   /debug/pprof/          an index of the routes below
-//   /debug/pprof/mutex     mutex profile: gzipped profile.proto; ?debug=1 text
+//   /debug/pprof/mutex     mutex profile: gzipped profile.proto; ?debug=1 text.
+//                          ?seconds=N (1..300): a delta profile, only what
+//                          happened during the next N seconds (Go >= 1.16;
+//                          `go tool pprof -seconds N URL` asks for it).
 //   /debug/pprof/block     block profile: likewise
 //   /debug/pprof/trace     timeline as Chrome Trace Event JSON (Perfetto UI).
 //                          ?seconds=N (1..60) records a fresh timeline for N
-//                          seconds first (this discards the previous one);
-//                          without it, the current timeline is returned.
+//                          seconds (TimelineOptions defaults: 16384 events
+//                          of 56 B per waiting thread, at most 256 threads)
+//                          and frees it after the reply. Exclusive: while
+//                          any timeline records (another such request, or
+//                          the application's own start_timeline) it answers
+//                          409 and touches nothing. Without ?seconds, the
+//                          current timeline is returned.
 //   /debug/pprof/report    write_text_report(): both profiles + analysis
+// A `seconds` that is not a decimal integer in range gets 400 with a message
+// (no silent clamp). While stop() runs, pending ?seconds=N requests end at
+// once with 503.
 // The profiles only contain data while enabled with
 // set_mutex_profile_fraction / set_block_profile_rate (profile/profile.h);
 // the server does not change those settings.
@@ -32,12 +43,14 @@
 //  - Requires: nothing; any number of servers may run (on different ports).
 //  - Guarantees: listens on 127.0.0.1 only (profiles reveal code structure:
 //    never expose them beyond the host without an authenticating proxy).
-//    Requests are served on a pool of 2 threads. The returned DebugServer
-//    owns the server: stop() or its destructor closes the socket and joins
-//    the server thread; in-flight requests finish first.
+//    Requests are served on a pool of 4 threads, one request per
+//    connection. The returned DebugServer owns the server: stop() or its
+//    destructor closes the socket, cuts short every ?seconds=N wait, and
+//    joins the server thread; it returns within about a second even with
+//    such requests in flight (an export in progress finishes first).
 // Thread safety: port() may be called concurrently; stop() and the
 // destructor must not race with each other.
-// Cost: one listening thread plus 2 workers, idle until a request arrives;
+// Cost: one listening thread plus 4 workers, idle until a request arrives;
 // a request costs one export (~25 ms for 10,000 stacks; new PCs are
 // symbolized once).
 

@@ -133,9 +133,66 @@ struct Resolved {
   std::vector<Sample> samples;  // by delay, descending
 };
 
-Resolved resolve(ProfileType type) {
+[[noreturn]] void fatal(const char* msg) noexcept {
+  std::fputs(msg, stderr);
+  std::fputc('\n', stderr);
+  std::abort();
+}
+
+struct RecordKeyHash {
+  size_t operator()(const StackRecord* r) const noexcept {
+    uint64_t h = static_cast<uint64_t>(r->kind) * 0x9e3779b97f4a7c15ULL ^
+                 reinterpret_cast<uintptr_t>(r->label);
+    for (uintptr_t pc : r->pcs) {
+      h = (h ^ pc) * 0xff51afd7ed558ccdULL;
+      h ^= h >> 32;
+    }
+    return static_cast<size_t>(h);
+  }
+};
+struct RecordKeyEq {
+  bool operator()(const StackRecord* a, const StackRecord* b) const noexcept {
+    return a->kind == b->kind && a->label == b->label && a->pcs == b->pcs;
+  }
+};
+
+// Turns `now` into what was recorded after `since` (same profile). Within
+// one epoch every record, the overflow bucket and the enabled time only
+// grow, so the differences are the events in between; stacks with no new
+// event are dropped. Across a reset `now` is already "since the reset".
+void subtract(ProfileSnapshot* now, const ProfileSnapshot& since) {
+  if (since.epoch != now->epoch) return;
+  std::unordered_map<const StackRecord*, const StackRecord*, RecordKeyHash,
+                     RecordKeyEq>
+      before;
+  before.reserve(since.records.size());
+  for (const StackRecord& r : since.records) before.emplace(&r, &r);
+  std::vector<StackRecord> kept;
+  kept.reserve(now->records.size());
+  for (StackRecord& r : now->records) {
+    auto it = before.find(&r);
+    if (it != before.end()) {
+      r.count -= it->second->count;
+      r.delay_ns -= it->second->delay_ns;
+    }
+    if (r.count > 0) kept.push_back(std::move(r));
+  }
+  now->records = std::move(kept);
+  now->overflow_count =
+      std::max(0.0, now->overflow_count - since.overflow_count);
+  now->overflow_delay_ns =
+      std::max<int64_t>(0, now->overflow_delay_ns - since.overflow_delay_ns);
+  now->alloc_failures = now->alloc_failures >= since.alloc_failures
+                            ? now->alloc_failures - since.alloc_failures
+                            : 0;
+  now->enabled_ns = std::max<int64_t>(0, now->enabled_ns - since.enabled_ns);
+}
+
+// `since` == nullptr: the whole profile.
+Resolved resolve(ProfileType type, const ProfileSnapshot* since = nullptr) {
   Resolved out;
   out.snapshot = internal::profiler_snapshot(type);
+  if (since != nullptr) subtract(&out.snapshot, *since);
   std::vector<StackRecord>& records = out.snapshot.records;
   std::vector<uintptr_t> all_pcs;
   for (const StackRecord& r : records) {
@@ -934,6 +991,14 @@ std::string thread_name(uint32_t tid) {
   return "thread " + std::to_string(tid);
 }
 
+void write_resolved(const Resolved& r, std::ostream& out, int debug) {
+  if (debug > 0) {
+    write_text(r, out);
+  } else {
+    out << gzip(encode_pprof(r));
+  }
+}
+
 }  // namespace
 
 int set_mutex_profile_fraction(int n) {
@@ -945,21 +1010,42 @@ int64_t set_block_profile_rate(int64_t rate_ns) {
 }
 
 void write_mutex_profile(std::ostream& out, int debug) {
-  const Resolved r = resolve(ProfileType::kMutex);
-  if (debug > 0) {
-    write_text(r, out);
-  } else {
-    out << gzip(encode_pprof(r));
-  }
+  write_resolved(resolve(ProfileType::kMutex), out, debug);
 }
 
 void write_block_profile(std::ostream& out, int debug) {
-  const Resolved r = resolve(ProfileType::kBlock);
-  if (debug > 0) {
-    write_text(r, out);
-  } else {
-    out << gzip(encode_pprof(r));
+  write_resolved(resolve(ProfileType::kBlock), out, debug);
+}
+
+Snapshot::Snapshot(std::shared_ptr<const internal::ProfileSnapshot> data)
+    : data_(std::move(data)) {}
+
+Snapshot::~Snapshot() = default;
+
+Snapshot Snapshot::mutex() {
+  return Snapshot(std::make_shared<const ProfileSnapshot>(
+      internal::profiler_snapshot(ProfileType::kMutex)));
+}
+
+Snapshot Snapshot::block() {
+  return Snapshot(std::make_shared<const ProfileSnapshot>(
+      internal::profiler_snapshot(ProfileType::kBlock)));
+}
+
+int64_t Snapshot::time_ns() const noexcept { return data_->now_ns; }
+
+void write_mutex_profile(std::ostream& out, const Snapshot& since, int debug) {
+  if (since.data_->type != ProfileType::kMutex) {
+    fatal("contend: write_mutex_profile: since is a block-profile Snapshot");
   }
+  write_resolved(resolve(ProfileType::kMutex, since.data_.get()), out, debug);
+}
+
+void write_block_profile(std::ostream& out, const Snapshot& since, int debug) {
+  if (since.data_->type != ProfileType::kBlock) {
+    fatal("contend: write_block_profile: since is a mutex-profile Snapshot");
+  }
+  write_resolved(resolve(ProfileType::kBlock, since.data_.get()), out, debug);
 }
 
 void write_text_report(std::ostream& out) {

@@ -11,13 +11,21 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
+#include <cstdint>
 #include <string>
+#include <thread>
 #include <utility>
+#include <vector>
 
+#include "absl/base/attributes.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "profile/hooks.h"
 #include "profile/profile.h"
+#include "sync/internal/wait_observer.h"
+#include "sync/mutex.h"
 #include "tests/profile/contention_workload.h"
 #include "tests/profile/pprof_decoder.h"
 #include "tests/profile/test_tools.h"
@@ -66,6 +74,10 @@ HttpResponse Get(int port, const std::string& target) {
   r.body = raw.substr(split + 4);
   if (r.headers.size() > 12) r.status = std::atoi(r.headers.c_str() + 9);
   return r;
+}
+
+std::string MutexUrl(int port) {
+  return "http://127.0.0.1:" + std::to_string(port) + "/debug/pprof/mutex";
 }
 
 class DebugServerTest : public ::testing::Test {
@@ -169,8 +181,7 @@ TEST_F(DebugServerTest, GoToolPprofReadsTheEndpoint) {
   absl::StatusOr<contend::profile::DebugServer> server =
       contend::profile::serve_debug(0);
   ASSERT_TRUE(server.ok()) << server.status();
-  const std::string url = "http://127.0.0.1:" + std::to_string(server->port()) +
-                          "/debug/pprof/mutex";
+  const std::string url = MutexUrl(server->port());
   std::string out;
   const int rc = profile_testing::RunCommand(
       profile_testing::GoEnvPrefix() + go + " tool pprof -raw " + url, &out);
@@ -181,6 +192,180 @@ TEST_F(DebugServerTest, GoToolPprofReadsTheEndpoint) {
       profile_testing::GoEnvPrefix() + go + " tool pprof -top " + url, &out);
   EXPECT_EQ(rc_top, 0) << out;
   EXPECT_THAT(out, HasSubstr("contend::Mutex::"));
+}
+
+TEST_F(DebugServerTest, BadSecondsIsA400WithAMessage) {
+  absl::StatusOr<contend::profile::DebugServer> server =
+      contend::profile::serve_debug(0);
+  ASSERT_TRUE(server.ok()) << server.status();
+  const int port = server->port();
+  for (const char* route : {"mutex", "block", "trace"}) {
+    const std::string max = std::string(route) == "trace" ? "61" : "301";
+    for (const std::string& value : std::vector<std::string>{
+             "abc", "-1", "0", "", "2.5", "1e3", "99999999999999999999", max}) {
+      const std::string target =
+          std::string("/debug/pprof/") + route + "?seconds=" + value;
+      const HttpResponse r = Get(port, target);
+      EXPECT_EQ(r.status, 400) << target;
+      EXPECT_THAT(r.body, HasSubstr("seconds must be an integer in [1, "))
+          << target;
+    }
+  }
+}
+
+ABSL_ATTRIBUTE_NOINLINE void DeltaWindowHolder(contend::Mutex& mu) {
+  mu.lock();
+  // Holding (not ordering): long enough that the waiter parks.
+  std::this_thread::sleep_for(std::chrono::microseconds(2000));
+  mu.unlock();
+  asm volatile("" ::: "memory");
+}
+
+// Contention in DeltaWindowHolder for as long as the object lives.
+class BackgroundContention {
+ public:
+  BackgroundContention() {
+    threads_.emplace_back([this] {
+      // Acquire: pairs with the release in the destructor.
+      while (!stop_.load(std::memory_order_acquire)) DeltaWindowHolder(mu_);
+    });
+    threads_.emplace_back([this] {
+      while (!stop_.load(std::memory_order_acquire)) {
+        profile_testing::WaitForLock(mu_);
+      }
+    });
+  }
+  ~BackgroundContention() {
+    // Release: pairs with the threads' acquire loads.
+    stop_.store(true, std::memory_order_release);
+    for (auto& t : threads_) t.join();
+  }
+
+ private:
+  contend::Mutex mu_;
+  std::atomic<bool> stop_{false};
+  std::vector<std::thread> threads_;
+};
+
+// Go >= 1.16 semantics: ?seconds=N returns only what happened during those
+// N seconds. SetUp's contention (HoldLockLong) ended before the request; the
+// background contention (DeltaWindowHolder) runs throughout it.
+TEST_F(DebugServerTest, SecondsGivesADeltaProfile) {
+  absl::StatusOr<contend::profile::DebugServer> server =
+      contend::profile::serve_debug(0);
+  ASSERT_TRUE(server.ok()) << server.status();
+  const HttpResponse whole = Get(server->port(), "/debug/pprof/mutex?debug=1");
+  ASSERT_THAT(whole.body, HasSubstr("HoldLockLong"));
+  BackgroundContention background;
+  const HttpResponse delta =
+      Get(server->port(), "/debug/pprof/mutex?seconds=1");
+  ASSERT_EQ(delta.status, 200) << delta.body;
+  profile_testing::DecodedProfile p;
+  std::string error;
+  ASSERT_TRUE(profile_testing::DecodeProfile(delta.body, &p, &error)) << error;
+  bool window = false;
+  for (const auto& s : p.samples) {
+    std::string stack;
+    for (const std::string& f : p.stack(s)) stack += f + "\n";
+    EXPECT_THAT(stack, ::testing::Not(HasSubstr("HoldLockLong"))) << stack;
+    if (stack.find("DeltaWindowHolder") != std::string::npos) window = true;
+  }
+  EXPECT_TRUE(window);
+  EXPECT_GE(p.duration_nanos, 1'000'000'000);
+  EXPECT_LT(p.duration_nanos, 30'000'000'000);
+  const HttpResponse block =
+      Get(server->port(), "/debug/pprof/block?seconds=1&debug=1");
+  EXPECT_EQ(block.status, 200);
+  EXPECT_THAT(block.body, HasSubstr("WaitForLock"));
+  EXPECT_THAT(block.body, ::testing::Not(HasSubstr("HoldLockLong")));
+}
+
+TEST_F(DebugServerTest, GoToolPprofSecondsSeesOnlyThoseSeconds) {
+  const std::string go = profile_testing::FindGo();
+  if (go.empty()) GTEST_SKIP() << "go not found: install golang-go";
+  absl::StatusOr<contend::profile::DebugServer> server =
+      contend::profile::serve_debug(0);
+  ASSERT_TRUE(server.ok()) << server.status();
+  const std::string url = MutexUrl(server->port());
+  std::string out;
+  {
+    BackgroundContention background;
+    const int rc = profile_testing::RunCommand(
+        "timeout 120 " + profile_testing::GoEnvPrefix() + go +
+            " tool pprof -seconds 2 -top -nodecount=500 " + url,
+        &out);
+    ASSERT_EQ(rc, 0) << out;
+  }
+  EXPECT_THAT(out, HasSubstr("DeltaWindowHolder"));
+  EXPECT_THAT(out, ::testing::Not(HasSubstr("HoldLockLong")));
+  EXPECT_THAT(out, HasSubstr("contend::Mutex::"));
+}
+
+// Polls (bounded) until the timeline records; false on timeout.
+bool WaitForTimelineRecording(bool recording) {
+  const auto deadline =
+      std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (contend::internal::timeline_snapshot().running == recording)
+      return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  return false;
+}
+
+// One ?seconds trace at a time: a second request, or one while the
+// application's own timeline records, gets 409 and changes nothing; stop()
+// cuts the pending request short (503) and returns within a second.
+TEST_F(DebugServerTest, TraceIsExclusiveAndStopCancelsIt) {
+  absl::StatusOr<contend::profile::DebugServer> server =
+      contend::profile::serve_debug(0);
+  ASSERT_TRUE(server.ok()) << server.status();
+  const int port = server->port();
+
+  // The application's timeline is left alone.
+  contend::profile::start_timeline({});
+  static int key = 0;
+  contend::internal::profiler_on_wait_end(contend::internal::WaitEvent{
+      &key, contend::internal::WaitKind::kEvent,
+      contend::internal::ParkStatus::kTimedOut, 100, 200, 1, 0});
+  const uint64_t app_generation =
+      contend::internal::timeline_snapshot().generation;
+  const HttpResponse busy = Get(port, "/debug/pprof/trace?seconds=1");
+  EXPECT_EQ(busy.status, 409);
+  EXPECT_THAT(busy.body, HasSubstr("already recording"));
+  contend::internal::TimelineSnapshot app =
+      contend::internal::timeline_snapshot();
+  EXPECT_TRUE(app.running);
+  EXPECT_EQ(app.generation, app_generation);
+  ASSERT_EQ(app.threads.size(), 1u);
+  contend::profile::stop_timeline();
+
+  // A request in flight; a second one is refused.
+  HttpResponse first;
+  std::thread pending(
+      [&] { first = Get(port, "/debug/pprof/trace?seconds=30"); });
+  ASSERT_TRUE(WaitForTimelineRecording(true)) << "trace never started";
+  const uint64_t trace_generation =
+      contend::internal::timeline_snapshot().generation;
+  const HttpResponse second = Get(port, "/debug/pprof/trace?seconds=1");
+  EXPECT_EQ(second.status, 409);
+  EXPECT_EQ(contend::internal::timeline_snapshot().generation,
+            trace_generation);
+  // Other routes are still served meanwhile.
+  EXPECT_EQ(Get(port, "/debug/pprof/").status, 200);
+
+  const auto t0 = std::chrono::steady_clock::now();
+  server->stop();
+  const auto took = std::chrono::steady_clock::now() - t0;
+  pending.join();
+  EXPECT_LT(took, std::chrono::seconds(1));
+  EXPECT_EQ(first.status, 503);
+  EXPECT_THAT(first.body, HasSubstr("server stopping"));
+  // The request stopped its own timeline and freed it.
+  const contend::internal::TimelineSnapshot after =
+      contend::internal::timeline_snapshot();
+  EXPECT_FALSE(after.running);
+  EXPECT_TRUE(after.threads.empty());
 }
 
 }  // namespace

@@ -176,4 +176,39 @@ TEST_F(GoPprofTest, ReadsMutexAndBlockProfiles) {
               0.10 * static_cast<double>(block_on_lock));
 }
 
+// Profiles merge with other processes' in the standard tools: pprof's
+// -proto merges two of our files into one whose totals are the sums.
+TEST_F(GoPprofTest, MergesTwoProfiles) {
+  const std::string dir = profile_testing::TempDir();
+  std::string gz[2];
+  for (int i = 0; i < 2; ++i) {
+    contend::profile::reset();
+    profile_testing::RunContention(4 + 4 * i, std::chrono::microseconds(2000),
+                                   1);
+    std::ostringstream out;
+    contend::profile::write_mutex_profile(out);
+    gz[i] = out.str();
+    ASSERT_TRUE(profile_testing::WriteFile(
+        dir + "/part" + std::to_string(i) + ".pb.gz", gz[i]));
+  }
+  const Totals a = DecodedTotals(gz[0]);
+  const Totals b = DecodedTotals(gz[1]);
+  ASSERT_GT(a.count, 0);
+  ASSERT_GT(b.count, 0);
+  const std::string merged_path = dir + "/merged.pb.gz";
+  Pprof("-proto -output=" + merged_path + " " + dir + "/part0.pb.gz " + dir +
+        "/part1.pb.gz");
+  std::string merged;
+  {
+    std::string out;
+    ASSERT_EQ(profile_testing::RunCommand("cat " + merged_path, &out), 0);
+    merged = out;
+  }
+  const Totals m = DecodedTotals(merged);
+  EXPECT_EQ(m.count, a.count + b.count);
+  EXPECT_EQ(m.delay_ns, a.delay_ns + b.delay_ns);
+  const std::string top = Pprof("-top -nodecount=200 " + merged_path);
+  EXPECT_THAT(top, HasSubstr("HoldLockLong"));
+}
+
 }  // namespace

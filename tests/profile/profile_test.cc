@@ -298,6 +298,77 @@ TEST_F(ProfileTest, ToggleOffAndOnKeepsWindowAndRecordsTogether) {
               1e-6 * a.mutex.delay_per_second_ns);
 }
 
+uint64_t SampleCount(const DecodedProfile& p, uintptr_t leaf_pc) {
+  for (const auto& s : p.samples) {
+    const auto& loc = p.locations.at(s.location_ids[0]);
+    if (loc.address == leaf_pc - 1) return static_cast<uint64_t>(s.values[0]);
+  }
+  return 0;
+}
+
+// A delta export holds only what was recorded after the Snapshot: per stack
+// the difference, stacks with nothing new omitted, duration_nanos the
+// enabled time in between; across a reset, everything since the reset.
+TEST_F(ProfileTest, SnapshotDeltaHoldsOnlyWhatCameAfter) {
+  const uintptr_t a[1] = {
+      reinterpret_cast<uintptr_t>(&profile_testing::WaitForLock) + 1};
+  const uintptr_t b[1] = {
+      reinterpret_cast<uintptr_t>(&profile_testing::HoldLockLong) + 1};
+  const auto add = [](const uintptr_t* pcs, double count) {
+    contend::internal::profiler_add_sample(
+        contend::internal::ProfileType::kMutex, pcs, 1,
+        contend::internal::WaitKind::kMutex, nullptr, count, 10);
+  };
+  add(a, 5);
+  const contend::profile::Snapshot since = contend::profile::Snapshot::mutex();
+  const contend::profile::Snapshot copy = since;  // shares the data
+  EXPECT_EQ(copy.time_ns(), since.time_ns());
+  add(a, 2);
+  add(b, 1);
+  std::ostringstream delta;
+  contend::profile::write_mutex_profile(delta, since);
+  const int64_t after = contend::internal::monotonic_now_ns();
+  DecodedProfile p;
+  std::string error;
+  ASSERT_TRUE(profile_testing::DecodeProfile(delta.str(), &p, &error)) << error;
+  ASSERT_EQ(p.samples.size(), 2u);
+  EXPECT_EQ(SampleCount(p, a[0]), 2u);
+  EXPECT_EQ(SampleCount(p, b[0]), 1u);
+  EXPECT_GT(p.duration_nanos, 0);
+  EXPECT_LE(p.duration_nanos, after - since.time_ns());
+  // The cumulative profile is unchanged by a delta export.
+  const DecodedProfile whole = Decode(&contend::profile::write_mutex_profile);
+  EXPECT_EQ(SampleCount(whole, a[0]), 7u);
+
+  // Nothing new: an empty delta (text form too).
+  const contend::profile::Snapshot now = contend::profile::Snapshot::mutex();
+  std::ostringstream empty;
+  contend::profile::write_mutex_profile(empty, now, /*debug=*/1);
+  EXPECT_THAT(empty.str(), ::testing::Not(HasSubstr(" @ ")));
+
+  // Across a reset the delta is the profile since the reset.
+  contend::profile::reset();
+  add(b, 3);
+  std::ostringstream across;
+  contend::profile::write_mutex_profile(across, since);
+  ASSERT_TRUE(profile_testing::DecodeProfile(across.str(), &p, &error))
+      << error;
+  ASSERT_EQ(p.samples.size(), 1u);
+  EXPECT_EQ(SampleCount(p, b[0]), 3u);
+}
+
+TEST_F(ProfileTest, SnapshotOfTheOtherProfileIsFatal) {
+  const contend::profile::Snapshot block = contend::profile::Snapshot::block();
+  const contend::profile::Snapshot mutex = contend::profile::Snapshot::mutex();
+  std::ostringstream out;
+  EXPECT_DEATH(contend::profile::write_mutex_profile(out, block),
+               "contend: write_mutex_profile: since is a block-profile "
+               "Snapshot");
+  EXPECT_DEATH(contend::profile::write_block_profile(out, mutex),
+               "contend: write_block_profile: since is a mutex-profile "
+               "Snapshot");
+}
+
 TEST_F(ProfileTest, ResetClearsBothProfiles) {
   profile_testing::RunContention(3, kHold, 1);
   EXPECT_FALSE(Decode(&contend::profile::write_mutex_profile).samples.empty());
