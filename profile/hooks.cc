@@ -223,6 +223,17 @@ class StackTable {
     out->alloc_failures = alloc_failures_.load(std::memory_order_relaxed);
   }
 
+  // fork() handlers: every lock of the table, in the order add() and
+  // snapshot() take them (a shard, then the overflow lock).
+  void lock_all() ABSL_NO_THREAD_SAFETY_ANALYSIS {
+    for (auto& padded : shards_) padded->lock.lock();
+    overflow_lock_.lock();
+  }
+  void unlock_all() ABSL_NO_THREAD_SAFETY_ANALYSIS {
+    overflow_lock_.unlock();
+    for (auto& padded : shards_) padded->lock.unlock();
+  }
+
   void count_alloc_failure() noexcept {
     alloc_failures_.fetch_add(1, std::memory_order_relaxed);  // Relaxed: stat.
   }
@@ -485,6 +496,7 @@ void record_event_noexcept(ProfileType type, const void* key, WaitKind kind,
 // Control.
 
 int profiler_set_mutex_fraction(int n) {
+  profiler_register_fork_handlers();
   PlainGuard guard(g_config_lock);
   // Relaxed: written only under g_config_lock (held).
   const int previous = g_mutex_fraction.load(std::memory_order_relaxed);
@@ -496,6 +508,7 @@ int profiler_set_mutex_fraction(int n) {
 }
 
 int64_t profiler_set_block_rate(int64_t rate_ns) {
+  profiler_register_fork_handlers();
   PlainGuard guard(g_config_lock);
   // Relaxed: written only under g_config_lock (held).
   const int64_t previous = g_block_rate.load(std::memory_order_relaxed);
@@ -634,6 +647,25 @@ ProfileSnapshot profiler_snapshot(ProfileType type) {
 
 namespace {
 
+// Empties every ring and frees its entries (a ring's next claim, in a hook,
+// allocates them again; a failure there is dropped and counted), moving it
+// to `generation`; clears the counters. The caller publishes `generation`.
+void free_rings_locked(TimelineState& st, uint64_t generation)
+    ABSL_EXCLUSIVE_LOCKS_REQUIRED(st.lock) {
+  for (auto& r : st.rings) {
+    PlainGuard ring_guard(r->lock);
+    r->generation = generation;
+    r->tid = 0;
+    r->live = false;
+    r->written = 0;
+    std::vector<TimelineEntry>().swap(r->slots);
+  }
+  st.overwritten = 0;
+  // Relaxed: statistics.
+  st.dropped.store(0, std::memory_order_relaxed);
+  st.alloc_failures.store(0, std::memory_order_relaxed);
+}
+
 uint64_t timeline_start_locked(size_t events_per_thread, size_t max_threads)
     ABSL_EXCLUSIVE_LOCKS_REQUIRED(g_config_lock) {
   TimelineState& st = timeline_state();
@@ -645,20 +677,7 @@ uint64_t timeline_start_locked(size_t events_per_thread, size_t max_threads)
     st.events_per_thread =
         std::clamp<size_t>(events_per_thread, 1, kMaxTimelineEventsPerThread);
     st.max_threads = std::clamp<size_t>(max_threads, 1, kMaxTimelineThreads);
-    for (auto& r : st.rings) {
-      PlainGuard ring_guard(r->lock);
-      r->generation = generation;
-      r->tid = 0;
-      r->live = false;
-      r->written = 0;
-      // Freed now, allocated again by the ring's next claim (in a hook,
-      // where a failure is dropped and counted).
-      std::vector<TimelineEntry>().swap(r->slots);
-    }
-    st.overwritten = 0;
-    // Relaxed: statistics.
-    st.dropped.store(0, std::memory_order_relaxed);
-    st.alloc_failures.store(0, std::memory_order_relaxed);
+    free_rings_locked(st, generation);
     st.start_ns = monotonic_now_ns();
     st.stop_ns = 0;
     // Release: pairs with the acquires in timeline_record() and
@@ -691,11 +710,13 @@ uint64_t timeline_generation_locked()
 }  // namespace
 
 uint64_t timeline_start(size_t events_per_thread, size_t max_threads) {
+  profiler_register_fork_handlers();
   PlainGuard config_guard(g_config_lock);
   return timeline_start_locked(events_per_thread, max_threads);
 }
 
 uint64_t timeline_try_start(size_t events_per_thread, size_t max_threads) {
+  profiler_register_fork_handlers();
   PlainGuard config_guard(g_config_lock);
   // Relaxed: see g_mutex_fraction.
   if (g_timeline_recording.load(std::memory_order_relaxed)) return 0;
@@ -723,14 +744,7 @@ bool timeline_release(uint64_t generation) {
   }
   TimelineState& st = timeline_state();
   PlainGuard guard(st.lock);
-  for (auto& r : st.rings) {
-    PlainGuard ring_guard(r->lock);
-    r->tid = 0;
-    r->live = false;
-    r->written = 0;
-    std::vector<TimelineEntry>().swap(r->slots);
-  }
-  st.overwritten = 0;
+  free_rings_locked(st, generation);
   return true;
 }
 
@@ -769,6 +783,68 @@ TimelineSnapshot timeline_snapshot() {
   out.dropped = st.dropped.load(std::memory_order_relaxed);
   out.alloc_failures = st.alloc_failures.load(std::memory_order_relaxed);
   return out;
+}
+
+// ---------------------------------------------------------------------------
+// fork().
+//
+// Lock order (every path takes a prefix of it, never in reverse):
+//   g_config_lock -> TimelineState::lock -> Ring::lock (in ring order)
+//   -> StackTable shard locks (in shard order) -> StackTable overflow lock.
+// timeline_record() takes only its ring's lock and add() a shard's lock
+// then (after dropping it) the overflow lock, so taking all of them in this
+// order before fork() cannot deadlock with any of them.
+
+namespace {
+
+void fork_prepare() ABSL_NO_THREAD_SAFETY_ANALYSIS {
+  g_config_lock.lock();
+  TimelineState& st = timeline_state();
+  st.lock.lock();
+  for (auto& r : st.rings) r->lock.lock();
+  table(ProfileType::kMutex).lock_all();
+  table(ProfileType::kBlock).lock_all();
+}
+
+void fork_unlock_all() ABSL_NO_THREAD_SAFETY_ANALYSIS {
+  table(ProfileType::kBlock).unlock_all();
+  table(ProfileType::kMutex).unlock_all();
+  TimelineState& st = timeline_state();
+  for (auto it = st.rings.rbegin(); it != st.rings.rend(); ++it) {
+    (*it)->lock.unlock();
+  }
+  st.lock.unlock();
+  g_config_lock.unlock();
+}
+
+void fork_parent() { fork_unlock_all(); }
+
+// The child has one thread: the locks were taken by it (as the forking
+// thread) in fork_prepare(), so it may release them and then use the
+// ordinary paths.
+void fork_child() {
+  fork_unlock_all();
+  profiler_reset();
+  PlainGuard config_guard(g_config_lock);
+  timeline_stop_locked();
+  TimelineState& st = timeline_state();
+  PlainGuard guard(st.lock);
+  // Relaxed: written only under st.lock (held); the child has no other
+  // thread to publish to.
+  const uint64_t generation = st.generation.load(std::memory_order_relaxed) + 1;
+  free_rings_locked(st, generation);
+  st.start_ns = 0;
+  st.stop_ns = 0;
+  // Release: pairs with the acquires in timeline_record() and claim_ring().
+  st.generation.store(generation, std::memory_order_release);
+}
+
+}  // namespace
+
+void profiler_register_fork_handlers() {
+  // Thread-safe one-time registration (function-local static).
+  [[maybe_unused]] static const bool registered =
+      pthread_atfork(&fork_prepare, &fork_parent, &fork_child) == 0;
 }
 
 }  // namespace contend::internal

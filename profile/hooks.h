@@ -200,6 +200,20 @@ bool timeline_stop_generation(uint64_t generation);
 bool timeline_release(uint64_t generation);
 TimelineSnapshot timeline_snapshot();
 
+// ---------------------------------------------------------------------------
+// fork(). pthread_atfork handlers, registered by the first setter or
+// timeline_start call, take every lock of this file before fork() and
+// release them after it in both processes, so no lock is left held by a
+// thread that does not exist in the child. The child then starts with empty
+// profiles (records, overflow and alloc-failure counts cleared, window
+// restarted, epoch + 1; settings kept) and no timeline (stopped, rings
+// freed, generation + 1). profile.cc covers its symbol cache the same way.
+// Not covered: the label table in sync/internal (wait_label()), so a child
+// of a process that forked while another thread was looking up a label can
+// block in its first profiled wait; fixing that needs the label carried by
+// the primitive (issue 13, left to the sync/ owners).
+void profiler_register_fork_handlers();
+
 }  // namespace contend::internal
 
 #endif  // CONTEND_PROFILE_HOOKS_H_

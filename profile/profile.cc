@@ -7,6 +7,7 @@
 #include "profile/profile.h"
 
 #include <cxxabi.h>
+#include <pthread.h>
 #include <unistd.h>
 #include <zlib.h>
 
@@ -58,8 +59,25 @@ struct SymbolCache {
   std::unordered_map<uintptr_t, std::string> names ABSL_GUARDED_BY(mu);
 };
 
+SymbolCache& symbol_cache();
+
+// fork(): the cache's lock is held across fork() (and released in both
+// processes) so that the child never inherits it locked; the names stay
+// valid in the child (same binary and mappings).
+void symbol_cache_fork_prepare() ABSL_NO_THREAD_SAFETY_ANALYSIS {
+  symbol_cache().mu.Lock();
+}
+void symbol_cache_fork_release() ABSL_NO_THREAD_SAFETY_ANALYSIS {
+  symbol_cache().mu.Unlock();
+}
+
 SymbolCache& symbol_cache() {
-  static SymbolCache* const cache = new SymbolCache();
+  static SymbolCache* const cache = [] {
+    auto* c = new SymbolCache();
+    pthread_atfork(&symbol_cache_fork_prepare, &symbol_cache_fork_release,
+                   &symbol_cache_fork_release);
+    return c;
+  }();
   return *cache;
 }
 

@@ -35,6 +35,11 @@
 //    64 frames); further new stacks go to an overflow counter that every
 //    export shows (pprof: a sample under "[contend: stack table full]").
 //    Timeline memory is bounded by TimelineOptions.
+//  - fork(): pthread_atfork handlers keep the profiler's locks consistent;
+//    the child starts with empty profiles (settings kept, window restarted)
+//    and no timeline. Not covered: the label table of sync/internal, so a
+//    child forked while another thread looked up a label can block in its
+//    first profiled wait.
 //  - Labels: a primitive may carry a static label (Mutex mu{"cache.shard"},
 //    or internal::set_wait_label); it appears as the pprof label "lock" and
 //    in the text and timeline. Every sample also carries the label "kind"
