@@ -57,6 +57,9 @@ struct SymbolCache {
   absl::Mutex mu;
   // Value: demangled name, or "" when the PC could not be symbolized.
   std::unordered_map<uintptr_t, std::string> names ABSL_GUARDED_BY(mu);
+  // Slow-path name -> public name ("X::unlock_slow()" -> "X::unlock()"),
+  // for leaves whose public method was inlined into its caller.
+  std::unordered_map<std::string, std::string> public_names ABSL_GUARDED_BY(mu);
 };
 
 SymbolCache& symbol_cache();
@@ -121,10 +124,80 @@ bool starts_with(std::string_view s, std::string_view prefix) {
 }
 
 // Frames of the ParkingLot and of the profiler itself: dropped from the top
-// of every stack so that a mutex-profile stack starts at the primitive
-// (contend::Mutex::unlock...) as Go's starts at sync.(*Mutex).Unlock.
+// of every stack, then the primitive's internals (public_leaf), so that a
+// mutex-profile stack starts at contend::Mutex::unlock as Go's starts at
+// sync.(*Mutex).Unlock.
 bool is_machinery_frame(const std::string& name) {
   return starts_with(name, "contend::internal::");
+}
+
+// "contend::Mutex::unlock_slow()" -> "contend::Mutex": the class of a
+// public primitive's member; "" for anything else (contend::internal, free
+// functions, other namespaces).
+std::string_view primitive_class(const std::string& name) {
+  if (!starts_with(name, "contend::") || is_machinery_frame(name)) return {};
+  std::string_view n = name;
+  n = n.substr(0, n.find('('));
+  const size_t at = n.rfind("::");
+  if (at == std::string_view::npos ||
+      at <= std::string_view("contend").size()) {
+    return {};
+  }
+  return n.substr(0, at);
+}
+
+// The leaf a sample shows, as Go shows sync.(*Mutex).Unlock and not the
+// runtime's internals: the primitive's own frames on top of the stack
+// (contend::Mutex::wake_one <- unlock_slow <- unlock) collapse to the
+// outermost one, its public entry point. Where the compiler inlined the
+// public method into its caller (-c opt), the outermost is the out-of-line
+// "<method>_slow" it calls: it is shown under the public name (its address,
+// inside the slow path, is kept). Returns the index of the new leaf.
+size_t public_leaf(const std::vector<const std::string*>& names, size_t first,
+                   size_t n) {
+  while (first + 1 < n) {
+    const std::string_view cls = primitive_class(*names[first]);
+    if (cls.empty() || cls != primitive_class(*names[first + 1])) break;
+    ++first;
+  }
+  return first;
+}
+
+// Private helpers of the primitives' slow paths that can be a sample's
+// leaf with no frame of the public method above them: at -c opt the public
+// method is inlined into its caller and Mutex::unlock_slow ends in a sibling
+// call (a jump) to wake_one, so neither unlock nor unlock_slow has a frame.
+// Members named "<method>_slow" need no entry (the suffix is dropped).
+constexpr std::pair<std::string_view, std::string_view> kPublicEntry[] = {
+    {"contend::Mutex::wake_one", "contend::Mutex::unlock"},
+    {"contend::Mutex::unlock_handoff", "contend::Mutex::unlock"},
+};
+
+// A primitive's internal member -> the public method it serves
+// ("contend::Mutex::unlock_slow()" -> "contend::Mutex::unlock()"); any other
+// name unchanged. The result lives in the symbol cache.
+const std::string* public_name(const std::string* name) {
+  if (primitive_class(*name).empty()) return name;
+  const size_t paren = name->find('(');
+  const std::string_view head = std::string_view(*name).substr(0, paren);
+  std::string_view entry;
+  for (const auto& [internal_name, public_method] : kPublicEntry) {
+    if (head == internal_name) entry = public_method;
+  }
+  constexpr std::string_view kSlow = "_slow";
+  if (entry.empty() && head.size() > kSlow.size() &&
+      head.substr(head.size() - kSlow.size()) == kSlow) {
+    entry = head.substr(0, head.size() - kSlow.size());
+  }
+  if (entry.empty()) return name;
+  SymbolCache& cache = symbol_cache();
+  absl::MutexLock lock(&cache.mu);
+  auto [it, inserted] = cache.public_names.try_emplace(*name);
+  if (inserted) {
+    it->second = std::string(entry) +
+                 (paren == std::string::npos ? "" : name->substr(paren));
+  }
+  return &it->second;
 }
 
 // Frames that are not the user's: skipped when naming a site.
@@ -231,6 +304,7 @@ Resolved resolve(ProfileType type, const ProfileSnapshot* since = nullptr) {
     while (first + 1 < n && is_machinery_frame(*all_names[offset + first])) {
       ++first;
     }
+    first = public_leaf(all_names, offset + first, offset + n) - offset;
     uint64_t h = static_cast<uint64_t>(r.kind) * 0x9e3779b97f4a7c15ULL ^
                  reinterpret_cast<uintptr_t>(r.label);
     for (size_t i = first; i < n; ++i) {
@@ -263,6 +337,8 @@ Resolved resolve(ProfileType type, const ProfileSnapshot* since = nullptr) {
                      all_names.begin() + static_cast<ptrdiff_t>(offset + first),
                      all_names.begin() + static_cast<ptrdiff_t>(offset + n)),
                  r.kind, r.label, r.count, r.delay_ns});
+      Sample& added = out.samples.back();
+      if (!added.names.empty()) added.names[0] = public_name(added.names[0]);
     }
     offset += n;
   }

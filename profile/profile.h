@@ -114,7 +114,12 @@ int64_t set_block_profile_rate(int64_t rate_ns);
 // Writes the mutex (resp. block) profile. debug = 0: a gzipped profile.proto
 // in Go's layout (sample types contentions/count and delay/nanoseconds,
 // period type contentions/count), pre-symbolized (function names, demangled;
-// mappings with has_functions = true), so pprof needs no binary;
+// mappings with has_functions = true), so pprof needs no binary; each
+// stack's leaf is the primitive's public method (contend::Mutex::unlock in
+// the mutex profile, ::lock in the block profile), as Go's leaf is
+// sync.(*Mutex).Unlock: ParkingLot frames and slow-path internals are
+// dropped, and an inlined public method is named in place of the slow path
+// that stands for it;
 // duration_nanos is the time the profile has been enabled since the last
 // reset(), summed over on/off toggles (the records cover exactly that
 // time). debug >= 1: Go's legacy text form ("--- mutex:" /

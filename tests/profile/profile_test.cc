@@ -369,6 +369,35 @@ TEST_F(ProfileTest, SnapshotOfTheOtherProfileIsFatal) {
                "Snapshot");
 }
 
+// As Go's mutex profile starts at sync.(*Mutex).Unlock, ours starts at the
+// public method: the primitive's internals (wake_one, unlock_slow,
+// lock_slow) and the ParkingLot never appear as the leaf.
+TEST_F(ProfileTest, LeafFrameIsThePublicMethod) {
+  profile_testing::RunContention(4, kHold, 2);
+  using Writer = void (*)(std::ostream&, int);
+  const std::pair<Writer, const char*> kProfiles[] = {
+      {&contend::profile::write_mutex_profile, "contend::Mutex::unlock()"},
+      {&contend::profile::write_block_profile, "contend::Mutex::lock()"}};
+  for (const auto& [writer, leaf] : kProfiles) {
+    const DecodedProfile p = Decode(writer);
+    size_t checked = 0;
+    for (const auto& s : p.samples) {
+      if (DecodedProfile::label(s, "kind") != "Mutex") continue;
+      const std::vector<std::string> stack = p.stack(s);
+      ASSERT_FALSE(stack.empty());
+      EXPECT_EQ(stack[0], leaf) << Join(stack);
+      for (const std::string& frame : stack) {
+        EXPECT_EQ(frame.find("_slow"), std::string::npos) << Join(stack);
+        EXPECT_EQ(frame.find("wake_one"), std::string::npos) << Join(stack);
+        EXPECT_EQ(frame.find("contend::internal::"), std::string::npos)
+            << Join(stack);
+      }
+      ++checked;
+    }
+    EXPECT_GT(checked, 0u) << leaf;
+  }
+}
+
 TEST_F(ProfileTest, ResetClearsBothProfiles) {
   profile_testing::RunContention(3, kHold, 1);
   EXPECT_FALSE(Decode(&contend::profile::write_mutex_profile).samples.empty());
