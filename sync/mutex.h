@@ -17,6 +17,7 @@
 #include "absl/base/thread_annotations.h"
 #include "sync/internal/atomic.h"
 #include "sync/internal/clock.h"
+#include "sync/internal/fatal.h"
 
 namespace contend {
 
@@ -46,7 +47,8 @@ class Cond;
 //   starvation   a parked thread has waited >= 1ms  handoff to the queue head
 //                since its first park              (kTokenHandoff)
 //   Starvation ends when a handoff leaves the queue empty or goes to a thread
-//   that waited < 1 ms on this park (Go's rule, src/sync/mutex.go).
+//   that waited < 1 ms since its first park (Go's rule, src/sync/mutex.go).
+//   kStarving is set only while kLocked is (INV-S in mutex.cc).
 //
 // Contract:
 //  - Requires: unlock() only by a thread that holds the Mutex (it need not be
@@ -55,9 +57,11 @@ class Cond;
 //    Mutex is not held, and no thread is blocked on it, when it is
 //    destroyed. Not recursive: lock() by the holder deadlocks.
 //  - Guarantees: mutual exclusion; a blocked lock() is not starved: once it
-//    has waited 1 ms (plus a wakeup) the Mutex switches to starvation mode
-//    and the parked threads are served in FIFO order (ParkingLot queues are
-//    FIFO) until the queue drains or a served thread had waited < 1 ms.
+//    has waited 1 ms since its first park (plus a wakeup) the Mutex switches
+//    to starvation mode, and from then on the parked threads are served in
+//    the order they first parked (a woken thread that loses the race parks
+//    again at the head of the queue, not the tail), until the queue drains
+//    or a served thread had waited < 1 ms in all.
 //    try_lock_for/until and lock(std::stop_token) return false only without
 //    the lock, after the deadline passed or stop was requested.
 // Thread safety: every member may be called concurrently (that is the point).
@@ -76,7 +80,7 @@ class Cond;
 //    another thread holds it: undefined (not detectable without an owner
 //    field).
 // Cost: sizeof(Mutex) == 8 (the word plus a label flag; static_assert
-//   below). Uncontended lock(): one CAS; unlock(): one fetch_sub; both inline,
+//   below). Uncontended lock(): one CAS; unlock(): one CAS; both inline,
 //   no clock read, no ParkingLot. Contended, normal mode: up to 25 re-reads
 //   of the word, 4 pauses apart (~3 us in all on the reference machine,
 //   about one futex park+unpark round trip), barging in when it is free;
@@ -117,7 +121,7 @@ class ABSL_LOCKABLE Mutex {
   // Blocks until the calling thread holds the Mutex.
   void lock() ABSL_EXCLUSIVE_LOCK_FUNCTION() {
     uint32_t expected = 0;
-    // Acquire: pairs with the release fetch_sub in unlock().
+    // Acquire: pairs with the release CAS in unlock()/unlock_slow().
     if (ABSL_PREDICT_TRUE(state_.compare_exchange_weak(
             expected, kLocked, std::memory_order_acquire,
             std::memory_order_relaxed))) {
@@ -131,7 +135,7 @@ class ABSL_LOCKABLE Mutex {
   [[nodiscard]] bool lock(std::stop_token stop)
       ABSL_EXCLUSIVE_TRYLOCK_FUNCTION(true) {
     uint32_t expected = 0;
-    // Acquire: pairs with the release fetch_sub in unlock().
+    // Acquire: pairs with the release CAS in unlock()/unlock_slow().
     if (ABSL_PREDICT_TRUE(state_.compare_exchange_weak(
             expected, kLocked, std::memory_order_acquire,
             std::memory_order_relaxed))) {
@@ -146,7 +150,7 @@ class ABSL_LOCKABLE Mutex {
     // Relaxed: a hint; the CAS below validates and acquires.
     uint32_t s = state_.load(std::memory_order_relaxed);
     while ((s & (kLocked | kStarving)) == 0) {
-      // Acquire: pairs with the release fetch_sub in unlock().
+      // Acquire: pairs with the release CAS in unlock()/unlock_slow().
       if (state_.compare_exchange_weak(s, s | kLocked,
                                        std::memory_order_acquire,
                                        std::memory_order_relaxed)) {
@@ -178,10 +182,22 @@ class ABSL_LOCKABLE Mutex {
   }
 
   // Releases the Mutex. Requires: it is held.
+  //
+  // After the store that makes the Mutex free, unlock() does not touch the
+  // Mutex again, so the thread that acquires it next may unlock and destroy
+  // it at once (the pattern POSIX promises is safe, glibc bug 13690): the
+  // fast path's CAS is the last access; the slow path releases inside the
+  // ParkingLot callback, or with its last CAS (INV-R in mutex.cc).
   void unlock() ABSL_UNLOCK_FUNCTION() {
+    uint32_t expected = kLocked;
     // Release: pairs with the acquire CAS in lock()/try_lock()/lock_slow().
-    const uint32_t old = state_.fetch_sub(kLocked, std::memory_order_release);
-    if (ABSL_PREDICT_FALSE(old != kLocked)) unlock_slow(old);
+    // Failure relaxed: the slow path re-reads under its own CAS.
+    if (ABSL_PREDICT_TRUE(state_.compare_exchange_strong(
+            expected, 0, std::memory_order_release,
+            std::memory_order_relaxed))) {
+      return;
+    }
+    unlock_slow(expected);
   }
 
  private:
@@ -198,9 +214,6 @@ class ABSL_LOCKABLE Mutex {
                     (kLocked & kStarving) == 0 && (kParked & kWoken) == 0 &&
                     (kParked & kStarving) == 0 && (kWoken & kStarving) == 0,
                 "state bits must be distinct");
-  static_assert(kLocked == 1,
-                "unlock() releases with fetch_sub(kLocked): the fast path "
-                "compares the old word with exactly kLocked");
 
   // Unpark tokens given to threads parked on the word.
   //  kTokenWoken:   dequeued by a normal-mode unlock; the thread now owns the
@@ -247,7 +260,7 @@ class ABSL_LOCKABLE Mutex {
   //     (plain lock()).
   // Why this is race-free: kParked is only set or cleared under the Mutex
   // key's queue lock, and unlock() reads it with an RMW after releasing, so
-  // either the unlock's fetch_sub comes after mark_parked_if_locked() (it
+  // either the unlock's releasing CAS comes after mark_parked_if_locked() (it
   // sees kParked and wakes someone) or before it (the Mutex is free and
   // validate chooses to wake a waiter instead).
   const void* parking_key() const noexcept { return &state_; }
@@ -267,10 +280,8 @@ class ABSL_LOCKABLE Mutex {
   ABSL_ATTRIBUTE_NOINLINE ABSL_ATTRIBUTE_COLD bool lock_slow(
       int64_t deadline_ns, const std::stop_token* stop, bool awoke);
   ABSL_ATTRIBUTE_NOINLINE ABSL_ATTRIBUTE_COLD void unlock_slow(uint32_t old);
-  void unlock_handoff();
-  void wake_one(bool forced);
-  [[noreturn]] ABSL_ATTRIBUTE_NOINLINE ABSL_ATTRIBUTE_COLD static void fatal(
-      const char* msg) noexcept;
+  void unlock_and_wake(bool forced);
+  void give_back_woken();
   ABSL_ATTRIBUTE_NOINLINE ABSL_ATTRIBUTE_COLD void destroy_labeled() noexcept;
 
   internal::Atomic<uint32_t> state_{0};
@@ -290,7 +301,7 @@ inline Mutex::~Mutex() {
   // after the last unlock() or the program has a data race anyway.
   if (ABSL_PREDICT_FALSE((state_.load(std::memory_order_relaxed) &
                           (kLocked | kStarving)) != 0)) {
-    fatal("contend: Mutex::~Mutex: destroyed while locked");
+    internal::fatal("contend: Mutex::~Mutex: destroyed while locked");
   }
 #endif
   if (ABSL_PREDICT_FALSE(flags_ != 0)) destroy_labeled();

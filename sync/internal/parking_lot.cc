@@ -63,6 +63,7 @@
 #include "sync/internal/atomic.h"
 #include "sync/internal/backoff.h"
 #include "sync/internal/cache_padded.h"
+#include "sync/internal/fatal.h"
 #include "sync/internal/futex.h"
 #include "sync/internal/parker.h"
 #include "sync/internal/thread_id.h"
@@ -142,7 +143,8 @@ struct Waiter {
   uintptr_t park_token = kDefaultParkToken;
   uintptr_t unpark_token = kDefaultUnparkToken;  // set by the dequeuer
   int64_t start_ns = 0;         // park() enqueue time (WaitEvent.start_ns)
-  int64_t key_enqueue_ns = 0;   // enqueue on the current key (waited_ns)
+  int64_t key_enqueue_ns = 0;   // waited_ns counts from here: enqueue on
+                                // the key, or ParkOptions::wait_start_ns
   int64_t charged_from_ns = 0;  // release-delay accounting (ReleaseEvent)
   int64_t dequeue_ns = 0;       // set by the dequeuer
   uint32_t waker_tid = 0;       // set by an unparker
@@ -211,6 +213,43 @@ Waiter* first_on_key(Waiter* from, const void* key) noexcept {
   }
   return nullptr;
 }
+
+// Inserts w ahead of the first waiter on `key` (at the tail if there is
+// none): the head of key's queue.
+void prepend_on_key(Bucket& b, Waiter* w, const void* key) noexcept {
+  Waiter* const first = first_on_key(b.head, key);
+  if (first == nullptr) {
+    append(b, w);
+    return;
+  }
+  w->next = first;
+  w->prev = first->prev;
+  if (first->prev != nullptr) {
+    first->prev->next = w;
+  } else {
+    b.head = w;
+  }
+  first->prev = w;
+}
+
+// Debug builds: set while this thread runs a callback inside the ParkingLot
+// (validate, before_sleep, timed_out, an unpark callback, an observer
+// callback); park() refuses to run then (see Misuse in parking_lot.h).
+#ifndef NDEBUG
+constinit thread_local int tls_callback_depth = 0;
+#endif
+
+class InCallback {
+ public:
+#ifndef NDEBUG
+  InCallback() noexcept { ++tls_callback_depth; }
+  ~InCallback() { --tls_callback_depth; }
+#else
+  InCallback() noexcept = default;
+#endif
+  InCallback(const InCallback&) = delete;
+  InCallback& operator=(const InCallback&) = delete;
+};
 
 // Locks and returns the bucket that currently holds `w` (its key may change
 // under requeue until we hold the right lock).
@@ -307,7 +346,10 @@ struct CancelWaiter {
     w->queued = false;
     w->status = ParkStatus::kCancelled;
     w->dequeue_ns = monotonic_now_ns();
-    if (!w->requeued) (*timed_out)(first_on_key(b.head, key) == nullptr);
+    if (!w->requeued) {
+      InCallback in;
+      (*timed_out)(first_on_key(b.head, key) == nullptr);
+    }
     Parker* const parker = w->parker;
     b.lock.unlock();
     parker->unpark();  // INV-PERMIT: the waiter waits for exactly this
@@ -325,6 +367,7 @@ void report_wait_end(const Waiter& w, const void* park_key) noexcept {
   ev.end_ns = w.dequeue_ns;
   ev.waiter_tid = current_thread_id();
   ev.waker_tid = w.status == ParkStatus::kUnparked ? w.waker_tid : 0;
+  InCallback in;
   obs->on_wait_end(ev);
 }
 
@@ -357,6 +400,11 @@ ParkResult ParkingLot::park(const void* key, absl::FunctionRef<bool()> validate,
                             absl::FunctionRef<void()> before_sleep,
                             absl::FunctionRef<void(bool was_last)> timed_out,
                             const ParkOptions& options) {
+#ifndef NDEBUG
+  if (ABSL_PREDICT_FALSE(tls_callback_depth != 0)) {
+    fatal("contend: ParkingLot::park: called from a ParkingLot callback");
+  }
+#endif
   if (options.stop != nullptr && options.stop->stop_requested()) {
     return {ParkStatus::kCancelled, kDefaultUnparkToken};
   }
@@ -369,20 +417,34 @@ ParkResult ParkingLot::park(const void* key, absl::FunctionRef<bool()> validate,
   // this read and the enqueue are noise for every consumer of the value.
   const int64_t now = monotonic_now_ns();
   w.start_ns = now;
-  w.key_enqueue_ns = now;
+  w.key_enqueue_ns = options.wait_start_ns != 0 && options.wait_start_ns < now
+                         ? options.wait_start_ns
+                         : now;
   w.charged_from_ns = now;
 
   Bucket& b = bucket_for(key);
   b.lock.lock();
-  if (!validate()) {
+  bool valid;
+  {
+    InCallback in;
+    valid = validate();
+  }
+  if (!valid) {
     b.lock.unlock();
     return {ParkStatus::kInvalid, kDefaultUnparkToken};
   }
-  append(b, &w);
+  if (options.front) {
+    prepend_on_key(b, &w, key);
+  } else {
+    append(b, &w);
+  }
   w.queued = true;
   b.lock.unlock();
 
-  before_sleep();
+  {
+    InCallback in;
+    before_sleep();
+  }
 
   {
     // Registered after the enqueue so the callback always finds the record;
@@ -401,7 +463,10 @@ ParkResult ParkingLot::park(const void* key, absl::FunctionRef<bool()> validate,
         w.queued = false;
         w.status = ParkStatus::kTimedOut;
         w.dequeue_ns = monotonic_now_ns();
-        if (!w.requeued) timed_out(first_on_key(ob.head, cur) == nullptr);
+        if (!w.requeued) {
+          InCallback in;
+          timed_out(first_on_key(ob.head, cur) == nullptr);
+        }
         ob.lock.unlock();
         break;
       }
@@ -446,7 +511,11 @@ UnparkResult ParkingLot::unpark_one(
     r.have_more = first_on_key(after, key) != nullptr;  // w was the first
     r.waited_ns = now - w->key_enqueue_ns;
   }
-  const uintptr_t token = callback(r);
+  uintptr_t token;
+  {
+    InCallback in;
+    token = callback(r);
+  }
   Parker* parker = nullptr;
   if (w != nullptr) {
     mark_unparked(w, token, now, tid);
@@ -455,7 +524,10 @@ UnparkResult ParkingLot::unpark_one(
   b.lock.unlock();
   if (parker != nullptr) {
     parker->unpark();
-    if (obs != nullptr) obs->on_contended_release(ev);
+    if (obs != nullptr) {
+      InCallback in;
+      obs->on_contended_release(ev);
+    }
   }
   return r;
 }
@@ -491,7 +563,10 @@ size_t ParkingLot::unpark_all(const void* key, uintptr_t token,
   }
   b.lock.unlock();
   wake_chain(chain);
-  if (obs != nullptr && n != 0) obs->on_contended_release(ev);
+  if (obs != nullptr && n != 0) {
+    InCallback in;
+    obs->on_contended_release(ev);
+  }
   return n;
 }
 
@@ -535,13 +610,20 @@ UnparkResult ParkingLot::unpark_filter(
     w = next;
   }
   r.have_more = first_on_key(b.head, key) != nullptr;
-  const uintptr_t token = callback(r);
+  uintptr_t token;
+  {
+    InCallback in;
+    token = callback(r);
+  }
   for (Waiter* w = chain; w != nullptr; w = w->next) {
     mark_unparked(w, token, now, tid);
   }
   b.lock.unlock();
   wake_chain(chain);
-  if (charged) obs->on_contended_release(ev);
+  if (charged) {
+    InCallback in;
+    obs->on_contended_release(ev);
+  }
   return r;
 }
 
@@ -554,7 +636,11 @@ UnparkResult ParkingLot::unpark_requeue(
   Bucket& bf = bucket_for(from);
   Bucket& bt = bucket_for(to);
   const bool same = lock_pair(bf, bt);
-  const RequeueOp op = validate();
+  RequeueOp op;
+  {
+    InCallback in;
+    op = validate();
+  }
   if (op == RequeueOp::kAbort) {
     unlock_pair(bf, bt, same);
     return r;
@@ -603,7 +689,11 @@ UnparkResult ParkingLot::unpark_requeue(
     w = next;
   }
   r.have_more = first_on_key(bf.head, from) != nullptr;
-  const uintptr_t token = callback(op, r);
+  uintptr_t token;
+  {
+    InCallback in;
+    token = callback(op, r);
+  }
   Parker* parker = nullptr;
   if (woken != nullptr) {
     mark_unparked(woken, token, now, tid);

@@ -38,6 +38,14 @@ struct ParkOptions {
   const std::stop_token* stop = nullptr;
   uintptr_t park_token = kDefaultParkToken;  // seen by unpark_filter
   WaitKind kind = WaitKind::kOther;          // reported to the WaitObserver
+  // Queue position: false joins the tail of key's queue (FIFO); true joins
+  // its head, ahead of every waiter already there (Go's LIFO requeue, for a
+  // thread that was woken, lost the race and parks again).
+  bool front = false;
+  // When the caller started waiting (absolute CLOCK_MONOTONIC ns), if that
+  // was before this park(): UnparkResult::waited_ns then counts from here,
+  // so a waiter that re-parks is judged by its whole wait. 0: this park.
+  int64_t wait_start_ns = 0;
 };
 
 struct UnparkResult {
@@ -45,7 +53,8 @@ struct UnparkResult {
   bool have_more = false;  // waiters remain on the key afterwards (for
                            // unpark_requeue: on `from`)
   int64_t waited_ns = 0;   // unpark_one/requeue: how long the dequeued waiter
-                           // had waited (since it enqueued on this key)
+                           // had waited (since it enqueued on this key, or
+                           // since ParkOptions::wait_start_ns)
   size_t requeued = 0;     // unpark_requeue only: waiters moved to `to`
 };
 
@@ -70,13 +79,20 @@ enum class RequeueOp : uint8_t {
 // Contract:
 //  - Requires: callbacks run under a queue lock, so they must be short, must
 //    not block, must not call into the ParkingLot, and must not throw. Keys
-//    are only compared, never dereferenced.
+//    are only compared, never dereferenced. before_sleep() and the
+//    WaitObserver's callbacks run outside the queue lock but inside a park or
+//    unpark: they must not park either (a nested park would consume the
+//    thread's one permit and leave the outer waiter record linked). Debug
+//    builds check all of these ("contend: ParkingLot::park: called from a
+//    ParkingLot callback"); see Misuse.
 //  - Guarantees:
 //    * No lost wakeups: a validate() that observes state S and an unpark whose
 //      callback runs after the state change from S are ordered by the queue
 //      lock, so the unparker finds the waiter queued.
-//    * FIFO per key: unpark_one wakes the waiter that enqueued first;
-//      requeued waiters join the tail of `to` in their original order.
+//    * FIFO per key: unpark_one wakes the waiter that enqueued first (a
+//      park with ParkOptions::front counts as enqueued before everyone
+//      already queued); requeued waiters join the tail of `to` in their
+//      original order.
 //    * Every park() that enqueued ends exactly once: unparked (by exactly one
 //      unpark_*), timed out, or cancelled -- never two of these.
 //    * Cancellation: if *options.stop is requested while the thread is
@@ -88,8 +104,19 @@ enum class RequeueOp : uint8_t {
 // its callback) happens-before the return of the park() it dequeues (queue
 // lock plus the Parker's release/acquire). validate() and the unparker's
 // callback are serialized by the queue lock.
-// Misuse: calling the ParkingLot from inside one of its own callbacks
-// deadlocks (undefined); not checked.
+// Misuse: park() from inside any callback (validate, before_sleep,
+// timed_out, an unpark callback, a WaitObserver callback): checked in debug
+// builds (NDEBUG undefined), terminating with "contend: ParkingLot::park:
+// called from a ParkingLot callback"; undefined (a deadlock or a stray
+// permit) otherwise. Unpark calls from inside a callback deadlock on the
+// queue lock (undefined, not checked).
+//
+// Release inside a callback: an unpark callback runs before the woken thread
+// can return from park(), and the ParkingLot touches the key's memory never
+// (keys are only compared). So a primitive that makes its releasing store
+// the last thing its callback does never touches its own memory after the
+// release (the unlock-then-destroy pattern, glibc bug 13690; Mutex and
+// RWMutex do this).
 // Cost: park/unpark lock one bucket (two for requeue) and walk that bucket's
 // list; park() reads the clock once (enqueue time) and once more at the end
 // if an observer is installed; unpark_one reads it once when it dequeues.

@@ -373,6 +373,21 @@ class MutexTestPeer {
     mu.state_.fetch_and(~Mutex::kWoken, std::memory_order_relaxed);
   }
   static constexpr int kForcedWakeInterval = Mutex::kForcedWakeInterval;
+  // Wakes the queue head as a forced wake does (kTokenForced: it competes
+  // for the lock without owning kWoken) while the Mutex stays held, so the
+  // woken thread is sure to lose and park again.
+  static size_t wake_head_forced(Mutex& mu) {
+    return internal::ParkingLot::unpark_one(
+               &mu.state_,
+               [](const internal::UnparkResult&) -> uintptr_t {
+                 return Mutex::kTokenForced;
+               })
+        .unparked;
+  }
+  static bool starving(const Mutex& mu) {
+    // Relaxed: a test probe of a bit, polled until it is set.
+    return (mu.state_.load(std::memory_order_relaxed) & Mutex::kStarving) != 0;
+  }
 };
 
 namespace {
@@ -410,6 +425,48 @@ TEST(MutexTest, EveryKthSkippedWakeupWakesTheQueueHead) {
     mu.unlock();
   }
   victim.join();
+  EXPECT_TRUE(mu.try_lock());
+  mu.unlock();
+}
+
+// Starvation mode serves threads in the order they first parked (INV-Q in
+// mutex.cc). Three victims park in order V0, V1, V2 and wait > 1 ms. V0 is
+// then woken while the Mutex stays held, loses, and parks again -- which
+// turns starvation on. It must park at the head of the queue (Go's LIFO
+// requeue), not behind V1 and V2, and be judged by the time since its first
+// park; then the handoffs go V0, V1, V2. (Before the fix: V1, V2, V0.)
+TEST(MutexTest, StarvationModeServesThreadsInFirstParkOrder) {
+  Mutex mu;
+  std::vector<int> order;  // guarded by mu
+  mu.lock();
+  std::vector<std::thread> victims;
+  for (int v = 0; v < 3; ++v) {
+    victims.emplace_back([&, v] {
+      mu.lock();
+      order.push_back(v);
+      mu.unlock();
+    });
+    wait_for_parked(mu, static_cast<size_t>(v) + 1);
+  }
+  // Wait for the state "every victim has waited > 1 ms", not for a clock.
+  const int64_t parked_at = internal::monotonic_now_ns();
+  while (internal::monotonic_now_ns() - parked_at < 2'000'000) {
+    std::this_thread::yield();
+  }
+  ASSERT_EQ(MutexTestPeer::wake_head_forced(mu), 1u);
+  // V0 spins on the held Mutex, then parks again and turns starvation on.
+  for (int i = 0;
+       i < 10000 && !(MutexTestPeer::starving(mu) &&
+                      internal::ParkingLot::waiter_count(key_of(mu)) == 3);
+       ++i) {
+    std::this_thread::sleep_for(milliseconds(1));
+  }
+  ASSERT_TRUE(MutexTestPeer::starving(mu));
+  ASSERT_EQ(internal::ParkingLot::waiter_count(key_of(mu)), 3u);
+  mu.unlock();  // hands off to the queue head, and so on down the queue
+  for (auto& t : victims) t.join();
+  EXPECT_EQ(order, (std::vector<int>{0, 1, 2}));
+  EXPECT_FALSE(MutexTestPeer::starving(mu));
   EXPECT_TRUE(mu.try_lock());
   mu.unlock();
 }

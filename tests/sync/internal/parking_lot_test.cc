@@ -455,6 +455,89 @@ TEST(ParkingLotTest, BeforeSleepRunsAfterEnqueueOutsideTheLock) {
 
 // Fibonacci hashing spreads the address layouts primitives actually have.
 // This is the measurement behind the table size comment in parking_lot.cc.
+// ParkOptions::front: a waiter that parks at the front is dequeued before
+// the ones already queued, and wait_start_ns makes waited_ns count from the
+// caller's first park.
+TEST(ParkingLotTest, FrontParkJoinsTheHeadAndWaitStartCounts) {
+  int key = 0;
+  int other = 0;
+  std::vector<int> order;  // written by the woken threads, one at a time
+  std::mutex order_mu;
+  std::thread a([&] {
+    park_always(&key);
+    std::lock_guard<std::mutex> l(order_mu);
+    order.push_back(0);
+  });
+  wait_for_waiters(&key, 1);
+  // Another key's waiter in the same bucket walk must not matter.
+  std::thread b([&] { park_always(&other); });
+  wait_for_waiters(&other, 1);
+  const int64_t start = monotonic_now_ns() - 50 * kMs;
+  std::thread c([&] {
+    ParkOptions o;
+    o.front = true;
+    o.wait_start_ns = start;
+    park_always(&key, o);
+    std::lock_guard<std::mutex> l(order_mu);
+    order.push_back(1);
+  });
+  wait_for_waiters(&key, 2);
+  int64_t waited = 0;
+  ParkingLot::unpark_one(&key, [&](const UnparkResult& r) -> uintptr_t {
+    waited = r.waited_ns;
+    return 0;
+  });
+  c.join();  // the front waiter was the one dequeued
+  EXPECT_GE(waited, 50 * kMs);
+  ParkingLot::unpark_one(&key,
+                         [](const UnparkResult&) -> uintptr_t { return 0; });
+  a.join();
+  ParkingLot::unpark_all(&other);
+  b.join();
+  EXPECT_EQ(order, (std::vector<int>{1, 0}));
+}
+
+// A park from inside a ParkingLot callback (here before_sleep, and a
+// WaitObserver callback) would consume the thread's permit while its outer
+// waiter record is still queued; debug builds refuse.
+#ifndef NDEBUG
+TEST(ParkingLotDeathTest, ParkFromBeforeSleepDies) {
+  EXPECT_DEATH(
+      {
+        int key = 0;
+        int inner = 0;
+        ParkOptions o;
+        o.deadline_ns = monotonic_now_ns() + kMs;
+        ParkingLot::park(
+            &key, [] { return true; }, [&] { park_always(&inner, o); },
+            [](bool) {}, o);
+      },
+      "contend: ParkingLot::park: called from a ParkingLot callback");
+}
+
+void park_in_observer(const WaitEvent&) {
+  int inner = 0;
+  ParkOptions o;
+  o.deadline_ns = monotonic_now_ns() + kMs;
+  park_always(&inner, o);
+}
+
+// Installs an observer whose on_wait_end parks, then makes a wait end.
+void wait_with_parking_observer() {
+  static const WaitObserver kParking{&park_in_observer, nullptr};
+  set_wait_observer(&kParking);
+  int key = 0;
+  ParkOptions o;
+  o.deadline_ns = monotonic_now_ns() + kMs;
+  park_always(&key, o);  // times out, then reports its wait
+}
+
+TEST(ParkingLotDeathTest, ParkFromObserverCallbackDies) {
+  EXPECT_DEATH(wait_with_parking_observer(),
+               "contend: ParkingLot::park: called from a ParkingLot callback");
+}
+#endif
+
 TEST(ParkingLotTest, BucketSpread) {
   using parking_lot_detail::bucket_index;
   using parking_lot_detail::kBucketCount;
