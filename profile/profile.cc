@@ -148,7 +148,7 @@ std::string_view primitive_class(const std::string& name) {
 
 // The leaf a sample shows, as Go shows sync.(*Mutex).Unlock and not the
 // runtime's internals: the primitive's own frames on top of the stack
-// (contend::Mutex::wake_one <- unlock_slow <- unlock) collapse to the
+// (contend::Mutex::unlock_and_wake <- unlock_slow <- unlock) collapse to the
 // outermost one, its public entry point. Where the compiler inlined the
 // public method into its caller (-c opt), the outermost is the out-of-line
 // "<method>_slow" it calls: it is shown under the public name (its address,
@@ -166,11 +166,12 @@ size_t public_leaf(const std::vector<const std::string*>& names, size_t first,
 // Private helpers of the primitives' slow paths that can be a sample's
 // leaf with no frame of the public method above them: at -c opt the public
 // method is inlined into its caller and Mutex::unlock_slow ends in a sibling
-// call (a jump) to wake_one, so neither unlock nor unlock_slow has a frame.
+// call (a jump) to unlock_and_wake, so neither unlock nor unlock_slow has a
+// frame; lock_slow likewise ends in give_back_woken when a lock gives up.
 // Members named "<method>_slow" need no entry (the suffix is dropped).
 constexpr std::pair<std::string_view, std::string_view> kPublicEntry[] = {
-    {"contend::Mutex::wake_one", "contend::Mutex::unlock"},
-    {"contend::Mutex::unlock_handoff", "contend::Mutex::unlock"},
+    {"contend::Mutex::unlock_and_wake", "contend::Mutex::unlock"},
+    {"contend::Mutex::give_back_woken", "contend::Mutex::lock"},
 };
 
 // A primitive's internal member -> the public method it serves

@@ -245,7 +245,9 @@ class InCallback {
   InCallback() noexcept { ++tls_callback_depth; }
   ~InCallback() { --tls_callback_depth; }
 #else
-  InCallback() noexcept = default;
+  // User-provided, so that a scope guard of this type is not an "unused
+  // variable" in NDEBUG builds, where it does nothing.
+  InCallback() noexcept {}  // NOLINT(modernize-use-equals-default)
 #endif
   InCallback(const InCallback&) = delete;
   InCallback& operator=(const InCallback&) = delete;
