@@ -303,6 +303,7 @@ struct Thread {
 class Run;
 Run* g_run = nullptr;  // the run in progress (one per process at a time)
 thread_local Thread* tls_thread = nullptr;
+thread_local int tls_no_preempt = 0;  // NoPreempt scopes alive on this thread
 
 // Where the search child reports to; set in the child only.
 int g_report_fd = -1;
@@ -419,6 +420,7 @@ class Run : public Env {
 
   void switch_point(Thread* t, const void* addr, bool spin) {
     check_destroyed(t, addr);
+    if (tls_no_preempt != 0) return;
     if (trace_ && addr != nullptr) {
       std::fprintf(stderr, "dsched: step %lld thread %d atomic %p\n",
                    static_cast<long long>(steps_), t->id, addr);
@@ -449,6 +451,10 @@ class Run : public Env {
     }
     if (deadline != kNoDeadline && deadline <= now_) {
       return FutexResult::kTimedOut;
+    }
+    if (tls_no_preempt != 0) {
+      fail_run(Outcome::kCheckFailed,
+               "a scenario thread blocked inside a NoPreempt scope");
     }
     if (trace_) {
       std::fprintf(stderr, "dsched: step %lld thread %d blocks on %p%s\n",
@@ -962,6 +968,9 @@ void fail(const std::string& what) {
 }
 
 int64_t now_ns() { return g_run != nullptr ? g_run->now() : kTimeOrigin; }
+
+NoPreempt::NoPreempt() { ++tls_no_preempt; }
+NoPreempt::~NoPreempt() { --tls_no_preempt; }
 
 void mark_destroyed(const void* p, size_t size) {
   if (g_run != nullptr) g_run->mark_destroyed(p, size);

@@ -102,6 +102,18 @@ int64_t now_ns();
 // until the body returns, so the check cannot be fooled by reuse.
 void mark_destroyed(const void* p, size_t size);
 
+// While one is alive on a scenario thread, that thread is not preempted: its
+// scheduling points are skipped, so the code in the scope runs as one step
+// (a check that must see the state its own operation saw). Blocking inside
+// fails the run.
+class NoPreempt {
+ public:
+  NoPreempt();
+  ~NoPreempt();
+  NoPreempt(const NoPreempt&) = delete;
+  NoPreempt& operator=(const NoPreempt&) = delete;
+};
+
 enum class Strategy { kRandom, kPct, kBoundedPreemption };
 const char* strategy_name(Strategy s);
 
