@@ -6,7 +6,7 @@
 # "#!/usr/bin/env python", and Debian has no `python` on PATH.
 set -euo pipefail
 root="${TEST_SRCDIR:?run me with bazel test}/${TEST_WORKSPACE:-contend}"
-export PYTHONPATH="$root/python:$root/tests/python"
+export PYTHONPATH="$root/python:$root/tests/python:$root/tests/dsched"
 export PYTHONDONTWRITEBYTECODE=1
 export MPLBACKEND=Agg
 export MPLCONFIGDIR="${TEST_TMPDIR:-/tmp}/matplotlib"
