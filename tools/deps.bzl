@@ -40,6 +40,7 @@ _SYSTEM_LIBRARIES = [
     ("python_headers", "python_headers.BUILD", "/usr/include/python3.11"),
     ("zlib", "zlib.BUILD", "/usr/include"),
     ("cpp_httplib", "cpp_httplib.BUILD", "/usr/include"),
+    ("onetbb", "tbb.BUILD", "/usr/include"),
 ]
 
 def contend_deps():

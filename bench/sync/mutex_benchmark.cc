@@ -1,6 +1,8 @@
 // Copyright 2026 The contend Authors.
 //
-// contend::Mutex against std::mutex and absl::Mutex (issue 3), one binary:
+// contend::Mutex against std::mutex, absl::Mutex and tbb::spin_mutex (a
+// test-and-test-and-set spinlock with backoff: the bound for a lock that never
+// sleeps), one binary:
 //
 //   bazel run -c opt //bench/sync:mutex_benchmark -- --benchmark_repetitions=5
 //
@@ -47,6 +49,7 @@
 #include "sync/internal/cache_padded.h"
 #include "sync/internal/clock.h"
 #include "sync/mutex.h"
+#include "tbb/spin_mutex.h"
 
 namespace contend::bench {
 namespace {
@@ -66,6 +69,13 @@ struct ContendMutexLock {
 struct StdMutexLock {
   static constexpr const char* kName = "std::mutex";
   std::mutex mu;
+  void lock() { mu.lock(); }
+  void unlock() { mu.unlock(); }
+};
+
+struct TbbSpinMutexLock {
+  static constexpr const char* kName = "tbb::spin_mutex";
+  tbb::spin_mutex mu;
   void lock() { mu.lock(); }
   void unlock() { mu.unlock(); }
 };
@@ -344,6 +354,7 @@ void BM_Hog(benchmark::State& state) {
 CONTEND_MUTEX_BENCH(ContendMutexLock);
 CONTEND_MUTEX_BENCH(StdMutexLock);
 CONTEND_MUTEX_BENCH(AbslMutexLock);
+CONTEND_MUTEX_BENCH(TbbSpinMutexLock);
 
 }  // namespace
 }  // namespace contend::bench

@@ -16,7 +16,7 @@ import statistics
 import subprocess
 import sys
 
-LOCKS = ("ContendMutexLock", "StdMutexLock", "AbslMutexLock")
+LOCKS = ("ContendMutexLock", "StdMutexLock", "AbslMutexLock", "TbbSpinMutexLock")
 
 
 def one_process(binary: str) -> dict[str, float]:
@@ -40,19 +40,25 @@ def main() -> None:
     n = int(sys.argv[1]) if len(sys.argv) > 1 else 10
     binary = sys.argv[2] if len(sys.argv) > 2 else "bazel-bin/bench/sync/mutex_benchmark"
     runs = [one_process(binary) for _ in range(n)]
-    print("| process | T | contend::Mutex | std::mutex | absl::Mutex | contend/std | contend/absl |")
-    print("|---:|---:|---:|---:|---:|---:|---:|")
+    print("| process | T | contend::Mutex | std::mutex | absl::Mutex | tbb::spin_mutex "
+          "| contend/std | contend/absl | contend/tbb |")
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for t in (2, 4):
         rows = []
         for i, r in enumerate(runs, 1):
-            c, s, a = (r[f"BM_W2<{lock}>/{t}"] for lock in LOCKS)
-            rows.append((c, s, a))
-            print(f"| {i} | {t} | {c:.1f} | {s:.1f} | {a:.1f} | {c / s:.2f} | {c / a:.2f} |")
+            c, s, a, b = (r[f"BM_W2<{lock}>/{t}"] for lock in LOCKS)
+            rows.append((c, s, a, b))
+            print(f"| {i} | {t} | {c:.1f} | {s:.1f} | {a:.1f} | {b:.1f} "
+                  f"| {c / s:.2f} | {c / a:.2f} | {c / b:.2f} |")
         med = [statistics.median(x) for x in zip(*rows)]
-        rs = statistics.median(c / s for c, s, _ in rows)
-        ra = statistics.median(c / a for c, _, a in rows)
+        rs = statistics.median(c / s for c, s, _, _ in rows)
+        ra = statistics.median(c / a for c, _, a, _ in rows)
+        rb = statistics.median(c / b for c, _, _, b in rows)
+        worst_a = max(c / a for c, _, a, _ in rows)
         print(f"| **median** | {t} | **{med[0]:.1f}** | **{med[1]:.1f}** | "
-              f"**{med[2]:.1f}** | **{rs:.2f}** | **{ra:.2f}** |")
+              f"**{med[2]:.1f}** | **{med[3]:.1f}** | **{rs:.2f}** | **{ra:.2f}** "
+              f"| **{rb:.2f}** |")
+        print(f"| worst contend/absl | {t} | | | | | | {worst_a:.2f} | |")
 
 
 if __name__ == "__main__":
