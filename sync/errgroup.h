@@ -35,7 +35,10 @@ namespace contend {
 //  - go(f) starts f (callable as f() or f(std::stop_token), returning
 //    something convertible to absl::Status) on the group's executor. With a
 //    limit set, go() first blocks until fewer than `limit` tasks run;
-//    try_go(f) starts f only if that is possible at once.
+//    try_go(f) starts f only if that is possible at once (otherwise f is
+//    left untouched). If copying/moving f into the task or the executor's
+//    execute() throws, go()/try_go() rethrow and hold no slot for it: the
+//    task never runs and wait() does not wait for it.
 //  - wait() blocks until every started task has finished, then reports the
 //    first failure: it rethrows the first failure's exception if that was an
 //    exception, returns its status if it was a status, and returns OK
@@ -127,19 +130,32 @@ class ErrGroup {
   ErrGroup& operator=(const ErrGroup&) = delete;
   ~ErrGroup();
 
-  // Starts f as a task; blocks first while `limit` tasks are running.
+  // Starts f as a task; blocks first while `limit` tasks are running. f is
+  // copied or moved into the task before the wait for a slot; if that
+  // throws, go() rethrows holding no slot.
   template <class F>
   void go(F&& f) {
+    // Built before the slot is taken: a throwing copy/move of f must not
+    // leave `running` counting a task that never exists.
+    absl::AnyInvocable<void()&&> task = make_task(std::forward<F>(f));
     acquire_slot();
-    launch(make_task(std::forward<F>(f)));
+    launch(std::move(task));
   }
 
   // Starts f as a task if fewer than `limit` tasks are running; otherwise
-  // returns false and drops f.
+  // returns false without copying or moving f. If copying/moving f into the
+  // task throws, try_go() gives the slot back and rethrows.
   template <class F>
   [[nodiscard]] bool try_go(F&& f) {
     if (!try_acquire_slot()) return false;
-    launch(make_task(std::forward<F>(f)));
+    absl::AnyInvocable<void() &&> task;
+    try {
+      task = make_task(std::forward<F>(f));
+    } catch (...) {
+      finish_task();  // the task never existed; give its slot back
+      throw;
+    }
+    launch(std::move(task));
     return true;
   }
 

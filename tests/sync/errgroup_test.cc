@@ -409,6 +409,80 @@ TEST(ErrGroup, ExecutorFailureGivesTheSlotBack) {
   EXPECT_TRUE(g.wait().ok());  // nothing running: returns at once
 }
 
+// Runs every task at once on the calling thread, so go() is synchronous.
+class InlineExecutor final : public ErrGroup::Executor {
+ public:
+  void execute(absl::AnyInvocable<void() &&> task) override {
+    std::move(task)();
+  }
+};
+
+// A task whose copy and move constructors throw: building the group's task
+// from it (copying or moving it into the AnyInvocable) fails inside
+// go()/try_go().
+struct ThrowsWhenCopiedOrMoved {
+  ThrowsWhenCopiedOrMoved() = default;
+  ThrowsWhenCopiedOrMoved(const ThrowsWhenCopiedOrMoved&) {
+    throw std::runtime_error("copy");
+  }
+  ThrowsWhenCopiedOrMoved(ThrowsWhenCopiedOrMoved&&) {  // NOLINT: throws
+    throw std::runtime_error("move");
+  }
+  absl::Status operator()() const { return absl::OkStatus(); }
+};
+
+// After go()/try_go() threw while building the task, no slot is held: at
+// limit 1 the next try_go() succeeds and wait() has nothing to wait for. The
+// group lives on the heap and is leaked if a slot leaked, so that a
+// regression fails here instead of hanging in ~ErrGroup().
+template <class Start>
+void expect_no_slot_leaked_by(Start start) {
+  InlineExecutor executor;
+  auto g = std::make_unique<ErrGroup>(executor);
+  g->set_limit(1);
+  EXPECT_THROW(start(*g), std::runtime_error);
+  const bool slot_free = g->try_go([] { return absl::OkStatus(); });
+  if (!slot_free) {
+    (void)g.release();  // ~ErrGroup() would wait for the leaked slot forever
+    FAIL() << "the failed go()/try_go() kept its slot";
+  }
+  EXPECT_TRUE(g->wait().ok());
+}
+
+TEST(ErrGroup, GoWhoseTaskCannotBeCopiedKeepsNoSlot) {
+  expect_no_slot_leaked_by([](ErrGroup& g) {
+    const ThrowsWhenCopiedOrMoved f;
+    g.go(f);
+  });
+}
+
+TEST(ErrGroup, GoWhoseTaskCannotBeMovedKeepsNoSlot) {
+  expect_no_slot_leaked_by(
+      [](ErrGroup& g) { g.go(ThrowsWhenCopiedOrMoved{}); });
+}
+
+TEST(ErrGroup, TryGoWhoseTaskCannotBeBuiltKeepsNoSlot) {
+  expect_no_slot_leaked_by([](ErrGroup& g) {
+    const ThrowsWhenCopiedOrMoved f;
+    (void)g.try_go(f);
+  });
+}
+
+// try_go() at the limit leaves f alone (it is neither copied nor moved).
+TEST(ErrGroup, TryGoAtTheLimitDoesNotTouchTheTask) {
+  ErrGroup g;
+  g.set_limit(1);
+  std::atomic<bool> release{false};
+  g.go([&] {
+    while (!release.load()) std::this_thread::yield();
+    return absl::OkStatus();
+  });
+  ThrowsWhenCopiedOrMoved f;
+  EXPECT_FALSE(g.try_go(std::move(f)));  // would throw if it were moved
+  release = true;
+  EXPECT_TRUE(g.wait().ok());
+}
+
 TEST(ErrGroup, ReusableAfterWaitWithStickyFirstError) {
   ErrGroup g;
   g.go([] { return absl::UnknownError("batch 1"); });
