@@ -47,7 +47,9 @@ namespace contend {
 //    the flight completes. A single uncontended call gets false.
 //  - Exceptions: if fn throws, the exception reaches every caller of that
 //    flight -- the leader and each follower rethrow the same exception object
-//    (catch it by const reference).
+//    (catch it by const reference). If allocating the flight throws
+//    (std::bad_alloc), call() rethrows before running fn and the map is
+//    unchanged: the next call for key starts a flight as usual.
 //  - call(key, fn, stop): a follower leaves early when stop is requested,
 //    returning CancelledError with shared == false; the flight goes on for the
 //    others. If the flight completed first, the follower takes its result
@@ -112,6 +114,7 @@ class Singleflight {
  private:
   // Flight word: kRunning -> (kWaiters) -> kDone. INV-SF-1: result/error are
   // written before the release exchange to kDone and never after.
+  // INV-SF-2: every value in flights_ is a non-null flight.
   static constexpr uint32_t kRunning = 0;
   static constexpr uint32_t kWaiters = 1;
   static constexpr uint32_t kDone = 2;
@@ -129,14 +132,17 @@ class Singleflight {
     bool leader = false;
     {
       MutexLock lock(mu_);
-      auto [it, inserted] = flights_.try_emplace(key);
-      if (inserted) {
-        it->second = std::make_shared<Flight>();
-        leader = true;
+      auto it = flights_.find(key);
+      if (it != flights_.end()) {
+        flight = it->second;
+        ++flight->callers;
       } else {
-        ++it->second->callers;
+        // Allocate before inserting: if make_shared throws, the map must not
+        // keep an entry with a null flight (INV-SF-2).
+        flight = std::make_shared<Flight>();
+        flights_.try_emplace(key, flight);
+        leader = true;
       }
-      flight = it->second;
     }
     if (leader) return lead(key, *flight, std::forward<F>(fn));
     return follow(*flight, stop);

@@ -2,10 +2,14 @@
 
 #include "sync/singleflight.h"
 
+#include <array>
 #include <atomic>
 #include <chrono>
+#include <cstddef>
+#include <cstdlib>
 #include <map>
 #include <mutex>
+#include <new>
 #include <optional>
 #include <stdexcept>
 #include <stop_token>
@@ -17,6 +21,25 @@
 #include "absl/status/statusor.h"
 #include "gtest/gtest.h"
 #include "sync/internal/wait_observer.h"
+
+// Allocation-failure injection for this test binary: while
+// fail_allocation_of_at_least is non-zero, the first operator new on this
+// thread of at least that many bytes resets it and throws std::bad_alloc.
+// Every other allocation goes to malloc (the replacement delete frees it).
+namespace {
+thread_local std::size_t fail_allocation_of_at_least = 0;
+}  // namespace
+
+void* operator new(std::size_t n) {
+  if (fail_allocation_of_at_least != 0 && n >= fail_allocation_of_at_least) {
+    fail_allocation_of_at_least = 0;
+    throw std::bad_alloc();
+  }
+  if (void* p = std::malloc(n == 0 ? 1 : n)) return p;
+  throw std::bad_alloc();
+}
+void operator delete(void* p) noexcept { std::free(p); }
+void operator delete(void* p, std::size_t) noexcept { std::free(p); }
 
 namespace contend {
 namespace {
@@ -228,6 +251,34 @@ TEST(Singleflight, ExceptionReachesEveryWaiter) {
   EXPECT_EQ(runs.load(), 1);
   EXPECT_EQ(caught.load(), kCallers);
   for (const void* p : objects) EXPECT_EQ(p, objects.front());
+}
+
+// A value large enough that the flight's allocation (make_shared<Flight>,
+// which holds an optional<StatusOr<Big>>) is the only allocation of at least
+// sizeof(Big) bytes in call(); the map's slots for int keys are far smaller.
+using Big = std::array<char, 1 << 14>;
+
+// If allocating the flight fails, call() throws bad_alloc without running fn
+// and leaves no trace: the key is not poisoned by an empty map entry.
+TEST(Singleflight, FlightAllocationFailureLeavesTheKeyUsable) {
+  Singleflight<int, Big> sf;
+  int runs = 0;
+  auto fn = [&] {
+    ++runs;
+    Big b{};
+    b[0] = 7;
+    return b;
+  };
+  fail_allocation_of_at_least = sizeof(Big);
+  EXPECT_THROW((void)sf.call(1, fn), std::bad_alloc);
+  ASSERT_EQ(fail_allocation_of_at_least, 0u) << "no allocation was failed";
+  EXPECT_EQ(runs, 0);
+  EXPECT_EQ(sf.callers(1), 0);    // no flight left in the map
+  const auto r = sf.call(1, fn);  // a fresh flight, led by this caller
+  ASSERT_TRUE(r.value.ok());
+  EXPECT_EQ((*r.value)[0], 7);
+  EXPECT_FALSE(r.shared);
+  EXPECT_EQ(runs, 1);
 }
 
 TEST(Singleflight, ForgetStartsANewFlight) {
