@@ -9,13 +9,14 @@
 #ifndef CONTEND_SYNC_LAZY_RETRY_H_
 #define CONTEND_SYNC_LAZY_RETRY_H_
 
-#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <exception>
+#include <limits>
 #include <optional>
 #include <stop_token>
+#include <type_traits>
 #include <utility>
 
 #include "absl/base/attributes.h"
@@ -43,21 +44,23 @@ namespace contend {
 // failed together (a downstream rolling deploy, seed section 13) so they do
 // not return in lockstep; with jitter in [0, 1] the delay stays in
 // [(1 - jitter) * d, d], so max_backoff is a true upper bound.
+//
+// The power is computed in closed form (std::pow), so the cost does not grow
+// with k, and the result saturates: a cap of nanoseconds::max() ("never
+// retry") yields nanoseconds::max(), never an overflowed value. Out-of-range
+// fields give a defined schedule rather than undefined behaviour: negative
+// durations count as 0, jitter is clamped into [0, 1] (NaN counts as 0), and
+// a NaN multiplier yields the cap. LazyRetry's constructor rejects a
+// multiplier that is not finite and >= 1 (see LazyRetry, Misuse).
 struct LazyRetryOptions {
   std::chrono::nanoseconds initial_backoff = std::chrono::milliseconds(100);
   std::chrono::nanoseconds max_backoff = std::chrono::seconds(30);
-  double multiplier = 2.0;  // >= 1
+  double multiplier = 2.0;  // finite, >= 1 (checked by LazyRetry)
   double jitter = 0.2;      // in [0, 1]
 
   // d_k for failures = k and the uniform draw u (a pure function, so tests
-  // and callers can see the schedule).
-  std::chrono::nanoseconds backoff(uint32_t failures, double u) const noexcept {
-    const double cap = static_cast<double>(max_backoff.count());
-    double d = static_cast<double>(initial_backoff.count());
-    for (uint32_t i = 1; i < failures && d < cap; ++i) d *= multiplier;
-    d = std::min(d, cap) * (1.0 - std::clamp(jitter, 0.0, 1.0) * u);
-    return std::chrono::nanoseconds(static_cast<int64_t>(std::max(d, 0.0)));
-  }
+  // and callers can see the schedule). Out of line (lazy_retry.cc).
+  std::chrono::nanoseconds backoff(uint32_t failures, double u) const noexcept;
 };
 
 // A LazyRetry<T> holds a T created on first use by `init`, which may fail:
@@ -95,7 +98,9 @@ struct LazyRetryOptions {
 //    caller that runs the attempt itself cannot leave it.
 //  - Requires: init does not call get() on the same LazyRetry (deadlock); the
 //    LazyRetry outlives every get() and every Result's value reference; T's
-//    move constructor does not throw.
+//    move constructor is noexcept (static_assert: the value is moved into
+//    place after init is destroyed, where a throw would strand the attempt
+//    in the running phase).
 // Thread safety: get() may run concurrently from any thread; a Result is a
 // plain value owned by its caller.
 // Memory ordering: the successful init (and T's construction) happens-before
@@ -105,12 +110,16 @@ struct LazyRetryOptions {
 // Misuse:
 //  - Result::value() (or * / ->) on a non-OK Result: always checked,
 //    terminates with "contend: LazyRetry::Result::value: result is not OK".
+//  - options.multiplier not finite or below 1: always checked by the
+//    constructor, terminates with "contend: LazyRetry::LazyRetry: multiplier
+//    must be finite and >= 1 (got <value>)".
 //  - Reentrant get() from init: deadlock, not checked.
 // Cost: after success, get() is one acquire load, inline, plus building the
 // Result (a pointer, an OK status, the generation). Before: a contend::Mutex
 // critical section per get() (a few ns uncontended), a clock read when the
-// last attempt failed, and ParkingLot waits (WaitKind::kOnce) while an attempt
-// runs. sizeof(LazyRetry<T>) == sizeof(std::optional<T>) + 120 on x86-64 for
+// last attempt failed (a failed attempt also computes its backoff in O(1)), and
+// ParkingLot waits (WaitKind::kOnce) while an attempt runs.
+// sizeof(LazyRetry<T>) == sizeof(std::optional<T>) + 120 on x86-64 for
 // alignof(T) <= 8 (static_assert in the test).
 //
 // Example:
@@ -120,8 +129,18 @@ struct LazyRetryOptions {
 //     if (!c.ok()) return c.status();  // cached failure until the backoff ends
 //     return c->send(r);
 //   }
+namespace internal {
+// Out of line (lazy_retry.cc): terminates on an invalid multiplier.
+void lazy_retry_check_options(const LazyRetryOptions& options);
+}  // namespace internal
+
 template <class T>
 class LazyRetry {
+  static_assert(std::is_nothrow_move_constructible_v<T>,
+                "LazyRetry<T> requires a noexcept move constructor: the value "
+                "is moved into place after init is destroyed, and a throw "
+                "there would leave the attempt running forever");
+
  public:
   using Init = absl::AnyInvocable<absl::StatusOr<T>()>;
 
@@ -151,7 +170,9 @@ class LazyRetry {
   };
 
   explicit LazyRetry(Init init, LazyRetryOptions options = {})
-      : init_(std::move(init)), options_(options) {}
+      : init_(std::move(init)), options_(options) {
+    internal::lazy_retry_check_options(options_);
+  }
   LazyRetry(const LazyRetry&) = delete;
   LazyRetry& operator=(const LazyRetry&) = delete;
 
@@ -292,7 +313,8 @@ class LazyRetry {
         // Release: pairs with the acquire load in get_impl().
         state_.store((gen << kPhaseBits) | kDone, std::memory_order_release);
       } else {
-        ++failures_;
+        // Saturates: a wrap to 0 would restart the schedule.
+        if (failures_ != std::numeric_limits<uint32_t>::max()) ++failures_;
         const int64_t now = internal::monotonic_now_ns();
         const int64_t delay =
             options_.backoff(failures_, internal::thread_random_unit()).count();

@@ -4,6 +4,9 @@
 
 #include <atomic>
 #include <chrono>
+#include <cmath>
+#include <cstdint>
+#include <limits>
 #include <memory>
 #include <stdexcept>
 #include <stop_token>
@@ -86,6 +89,80 @@ TEST(LazyRetryOptions, ExponentialCappedWithJitterBelow) {
   EXPECT_LE(o.backoff(5, 0.999999), milliseconds(1000));
   o.jitter = 0.0;
   EXPECT_EQ(o.backoff(3, 0.7), milliseconds(400));
+}
+
+// A max_backoff near nanoseconds::max() is a "retry never" cap: the delay
+// saturates at it instead of overflowing the conversion back to integer
+// nanoseconds (2^63 as a double does not fit in int64_t; UBSan under clang
+// reports the cast, and x86-64 turns it into INT64_MIN).
+TEST(LazyRetryOptions, HugeMaxBackoffSaturatesInsteadOfOverflowing) {
+  using std::chrono::nanoseconds;
+  LazyRetryOptions o;
+  o.initial_backoff = nanoseconds::max();
+  o.max_backoff = nanoseconds::max();
+  o.jitter = 0.0;
+  EXPECT_EQ(o.backoff(1, 0.0), nanoseconds::max());
+  EXPECT_EQ(o.backoff(64, 0.0), nanoseconds::max());
+  o.initial_backoff = milliseconds(1);
+  EXPECT_EQ(o.backoff(1, 0.0), milliseconds(1));
+  EXPECT_EQ(o.backoff(100, 0.0), nanoseconds::max());  // 2^99 ms: capped
+  EXPECT_EQ(o.backoff(std::numeric_limits<uint32_t>::max(), 0.0),
+            nanoseconds::max());
+  o.jitter = 0.5;  // still within [(1 - jitter) * cap, cap]
+  EXPECT_GE(o.backoff(100, 0.5), nanoseconds::max() / 4 * 3 - nanoseconds(1));
+  EXPECT_LE(o.backoff(100, 0.5), nanoseconds::max());
+}
+
+// The schedule is computed in closed form: no loop over past failures, so a
+// multiplier of 1 (the delay never reaches the cap) with 2^32 - 1 failures
+// costs what one failure costs. Measured on a helper thread with a generous
+// bound, so a regression fails instead of running into the test timeout.
+TEST(LazyRetryOptions, BackoffCostDoesNotGrowWithTheFailureCount) {
+  struct Shared {
+    std::atomic<bool> done{false};
+    std::chrono::nanoseconds last{0};
+  };
+  auto shared = std::make_shared<Shared>();
+  std::thread([shared] {
+    LazyRetryOptions o;
+    o.initial_backoff = milliseconds(100);
+    o.max_backoff = std::chrono::seconds(30);
+    o.multiplier = 1.0;
+    o.jitter = 0.0;
+    for (uint32_t i = 0; i < 64; ++i) {
+      shared->last = o.backoff(std::numeric_limits<uint32_t>::max() - i, 0.0);
+    }
+    shared->done.store(true, std::memory_order_release);
+  }).detach();  // a regression leaves it running; the process ends it
+  const auto give_up = steady_clock::now() + std::chrono::seconds(10);
+  while (!shared->done.load(std::memory_order_acquire) &&
+         steady_clock::now() < give_up) {
+    std::this_thread::yield();
+  }
+  ASSERT_TRUE(shared->done.load(std::memory_order_acquire))
+      << "64 backoff() calls took more than 10 s";
+  EXPECT_EQ(shared->last, milliseconds(100));
+}
+
+// With the cap at nanoseconds::max() a failure is cached for good: the next
+// get() returns it without calling init again.
+TEST(LazyRetry, HugeMaxBackoffMeansTheFailureStaysCached) {
+  LazyRetryOptions o;
+  o.initial_backoff = std::chrono::nanoseconds::max();
+  o.max_backoff = std::chrono::nanoseconds::max();
+  o.jitter = 0.0;
+  int calls = 0;
+  LazyRetry<int> lazy(
+      [&]() -> absl::StatusOr<int> {
+        ++calls;
+        return absl::UnavailableError("down");
+      },
+      o);
+  EXPECT_EQ(lazy.get().status().code(), absl::StatusCode::kUnavailable);
+  const auto again = lazy.get();
+  EXPECT_EQ(again.status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(again.generation(), 1u);
+  EXPECT_EQ(calls, 1);
 }
 
 // --- Success -------------------------------------------------------------
@@ -322,6 +399,25 @@ TEST_F(LazyRetryDeathTest, ValueOfAFailedResult) {
   EXPECT_DEATH((void)r.value(),
                "contend: LazyRetry::Result::value: result is not OK");
   EXPECT_DEATH((void)*r, "contend: LazyRetry::Result::value: result is not OK");
+}
+
+// A multiplier below 1 shrinks the window and NaN or infinity makes the
+// schedule meaningless: rejected when the LazyRetry is built.
+TEST_F(LazyRetryDeathTest, MultiplierMustBeFiniteAndAtLeastOne) {
+  const auto init = []() -> absl::StatusOr<int> { return 1; };
+  for (const double bad : {0.5, 0.0, -2.0, std::nan(""),
+                           std::numeric_limits<double>::infinity()}) {
+    LazyRetryOptions o;
+    o.multiplier = bad;
+    EXPECT_DEATH(LazyRetry<int>(init, o),
+                 "contend: LazyRetry::LazyRetry: multiplier must be finite "
+                 "and >= 1")
+        << "multiplier " << bad;
+  }
+  LazyRetryOptions one;
+  one.multiplier = 1.0;  // allowed: a constant backoff
+  LazyRetry<int> lazy(init, one);
+  EXPECT_EQ(*lazy.get(), 1);
 }
 
 }  // namespace
