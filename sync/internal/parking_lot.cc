@@ -482,8 +482,12 @@ ParkResult ParkingLot::park(const void* key, absl::FunctionRef<bool()> validate,
   }
 
   report_wait_end(w, key);
-  return {w.status, w.status == ParkStatus::kUnparked ? w.unpark_token
-                                                      : kDefaultUnparkToken};
+  // w.requeued was last written under the bucket locks before our dequeue,
+  // which the dequeuer's unpark (or our own timeout path) orders before us.
+  return {
+      w.status,
+      w.status == ParkStatus::kUnparked ? w.unpark_token : kDefaultUnparkToken,
+      w.requeued};
 }
 
 ParkResult ParkingLot::park(const void* key, absl::FunctionRef<bool()> validate,

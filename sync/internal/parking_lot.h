@@ -25,10 +25,13 @@ inline constexpr uintptr_t kDefaultParkToken = 0;
 inline constexpr uintptr_t kDefaultUnparkToken = 0;
 
 // How a park() ended. `token` is the unparker's token when status is
-// kUnparked, kDefaultUnparkToken otherwise.
+// kUnparked, kDefaultUnparkToken otherwise. `requeued`: unpark_requeue had
+// moved the waiter off park()'s key, so the wait ended on the target key's
+// queue (Cond tells a wake by its Mutex from one on its own key by this).
 struct ParkResult {
   ParkStatus status;
   uintptr_t token;
+  bool requeued = false;
 };
 
 struct ParkOptions {

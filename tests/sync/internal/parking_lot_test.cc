@@ -360,14 +360,15 @@ TEST(ParkingLotTest, RequeueAllAndUnparkOneOps) {
 }
 
 // kRequeueOne (Cond::signal with the Mutex held): only the oldest waiter
-// moves, nobody wakes, and the moved one is woken from its new queue.
+// moves, nobody wakes, and the moved one is woken from its new queue; its
+// ParkResult says it was requeued, the others' do not.
 TEST(ParkingLotTest, RequeueOneMovesOnlyTheOldestWaiter) {
   int from = 0;
   int to = 0;
-  std::vector<uintptr_t> got(3, 0);
+  std::vector<ParkResult> got(3, ParkResult{});
   std::vector<std::thread> threads;
   for (int i = 0; i < 3; ++i) {
-    threads.emplace_back([&, i] { got[i] = park_always(&from).token; });
+    threads.emplace_back([&, i] { got[i] = park_always(&from); });
     wait_for_waiters(&from, static_cast<size_t>(i) + 1);
   }
   UnparkResult r = ParkingLot::unpark_requeue(
@@ -387,12 +388,15 @@ TEST(ParkingLotTest, RequeueOneMovesOnlyTheOldestWaiter) {
   ParkingLot::unpark_one(&to,
                          [](const UnparkResult&) -> uintptr_t { return 70; });
   threads[0].join();
-  EXPECT_EQ(got[0], 70u);
+  EXPECT_EQ(got[0].token, 70u);
+  EXPECT_TRUE(got[0].requeued);
   EXPECT_EQ(ParkingLot::unpark_all(&from), 2u);
   threads[1].join();
   threads[2].join();
-  EXPECT_EQ(got[1], kDefaultUnparkToken);
-  EXPECT_EQ(got[2], kDefaultUnparkToken);
+  for (int i = 1; i < 3; ++i) {
+    EXPECT_EQ(got[i].token, kDefaultUnparkToken);
+    EXPECT_FALSE(got[i].requeued);
+  }
 }
 
 TEST(ParkingLotTest, RequeuedWaiterTimesOutFromItsNewQueue) {
