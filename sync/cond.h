@@ -43,7 +43,15 @@ namespace contend {
 //    * wait*() return with `mu` held, always (also on timeout).
 //    * No spurious wakeups: an untimed wait() returns only after a signal()
 //      or broadcast() released it (still re-check the predicate: another
-//      thread may have run first -- use the predicate forms).
+//      thread may have run first -- use the predicate forms). A stray
+//      ParkingLot unpark at the Cond's address (a destroyed primitive's
+//      late wake-by-address landing on a Cond now at that memory) does not
+//      end a wait: the waiter parks again, keeping its deadline. One
+//      exception, so as not to sleep through a release it missed: if while
+//      it was off the queue the Cond's queue was emptied (by a signal(), a
+//      broadcast() or the last waiter's timeout), it returns as released.
+//      (A release in that window is still missed if a new waiter also
+//      arrived in it; cond.cc, "Stray unparks".)
 //    * FIFO: signal() releases the oldest waiter.
 //    * No thundering herd: broadcast() wakes at most one waiter (only if the
 //      Mutex is free) and requeues the rest onto the Mutex's ParkingLot queue

@@ -220,8 +220,8 @@ class ABSL_LOCKABLE Mutex {
   //                 kWoken bit and must compete for the lock.
   //  kTokenHandoff: dequeued by a starvation-mode unlock; the thread owns the
   //                 Mutex (kLocked already set on its behalf).
-  // Both differ from internal::kDefaultUnparkToken (0) so that Cond can tell
-  // a wake by the Mutex (after requeue) from its own signal().
+  // Both differ from internal::kDefaultUnparkToken (0) and from Cond's
+  // signal token.
   static constexpr uintptr_t kTokenWoken = 1;
   static constexpr uintptr_t kTokenHandoff = 2;
   //  kTokenForced:  dequeued by a normal-mode unlock that found an awake
@@ -253,7 +253,7 @@ class ABSL_LOCKABLE Mutex {
   //     waiter is woken to take the free Mutex.
   //  2. In callback(op, result): if op == kUnparkOneRequeueRest and
   //     result.requeued != 0, call mark_parked(). Return Cond's own token
-  //     (kDefaultUnparkToken, never one of the Mutex's tokens).
+  //     (kTokenSignal in cond.cc, never one of the Mutex's tokens).
   //  3. A Cond waiter, after its park() on the Cond key returns, re-acquires
   //     with lock_after_wake(result.token): that honours a handoff (already
   //     owns), a kTokenWoken wake (owns kWoken, competes), or anything else

@@ -15,6 +15,7 @@
 #include "absl/base/thread_annotations.h"
 #include "gtest/gtest.h"
 #include "sync/internal/parking_lot.h"
+#include "sync/internal/wait_observer.h"
 #include "sync/mutex.h"
 
 // The tests drive locks across threads, through std lock types and into
@@ -268,6 +269,144 @@ TEST(CondTest, CondIsReusableWithAnotherMutexOnceIdle) {
     MutexLock l(b);
     EXPECT_EQ(cond.wait_for(b, milliseconds(1)), std::cv_status::timeout);
   }
+}
+
+// --- Stray unparks ----------------------------------------------------------
+// A primitive whose wake is "by address only" (Event, WaitGroup, Once,
+// ErrGroup, LazyRetry, Singleflight: ParkingLot::unpark_all(&state_) after the
+// release) may run that unpark after its memory was freed and reused by a
+// Cond. The tests make that stale unpark directly, with the default token.
+
+// Polls pred for up to 10 s; false if it never held.
+template <class Pred>
+bool eventually(Pred pred) {
+  const auto give_up = steady_clock::now() + std::chrono::seconds(10);
+  while (!pred()) {
+    if (steady_clock::now() > give_up) return false;
+    std::this_thread::yield();
+  }
+  return true;
+}
+
+// Starts a thread that waits on `cond` (untimed) and then sets `returned`;
+// returns once that thread is parked as the Cond's `nth` waiter.
+std::thread start_waiter(Mutex& mu, Cond& cond, std::atomic<bool>& returned,
+                         size_t nth) {
+  std::thread t([m = &mu, c = &cond, r = &returned] {
+    MutexLock l(*m);
+    c->wait(*m);
+    *r = true;
+  });
+  EXPECT_TRUE(eventually(
+      [&] { return ParkingLot::waiter_count(key_of(cond)) == nth; }));
+  return t;
+}
+
+// An untimed wait() does not return on a foreign unpark: the waiter parks
+// again on the Cond and a real signal() still wakes it.
+TEST(CondTest, StaleUnparkAllDoesNotEndAnUntimedWait) {
+  Mutex mu;
+  Cond cond;
+  std::atomic<bool> returned{false};
+  std::thread t = start_waiter(mu, cond, returned, 1);
+  ASSERT_EQ(ParkingLot::unpark_all(key_of(cond)), 1u);  // the stale unpark
+  // Either it returned (the defect) or it is parked on the Cond again.
+  ASSERT_TRUE(eventually([&] {
+    return returned.load() || ParkingLot::waiter_count(key_of(cond)) == 1;
+  }));
+  EXPECT_FALSE(returned.load()) << "wait() returned without a signal";
+  cond.signal();
+  t.join();
+  EXPECT_TRUE(returned.load());
+}
+
+// A timed wait keeps its deadline across the re-park: a foreign unpark
+// neither ends it early nor extends it, and it reports timeout.
+TEST(CondTest, StaleUnparkAllDoesNotEndATimedWait) {
+  constexpr auto kTimeout = milliseconds(300);
+  Mutex mu;
+  Cond cond;
+  std::atomic<int> status{-1};  // -1: still waiting; else the cv_status
+  steady_clock::duration waited{};
+  std::thread t([&] {
+    MutexLock l(mu);
+    const auto start = steady_clock::now();
+    const std::cv_status s = cond.wait_for(mu, kTimeout);
+    waited = steady_clock::now() - start;
+    status = static_cast<int>(s);
+  });
+  ASSERT_TRUE(
+      eventually([&] { return ParkingLot::waiter_count(key_of(cond)) == 1; }));
+  if (ParkingLot::unpark_all(key_of(cond)) != 1) {
+    t.join();
+    GTEST_SKIP() << "the wait timed out before the stale unpark";
+  }
+  t.join();
+  EXPECT_EQ(status.load(), static_cast<int>(std::cv_status::timeout))
+      << "wait_for() reported a release nobody made";
+  EXPECT_GE(waited, kTimeout);
+  EXPECT_LT(waited, kTimeout + kSlack);
+}
+
+// A waiter that signal() already moved onto the Mutex's queue has been
+// released: a stray unpark there (at the Mutex's address) must not send it
+// back to the Cond, where it would wait for a second signal.
+TEST(CondTest, StaleUnparkOfARequeuedWaiterStillReturns) {
+  Mutex mu;
+  Cond cond;
+  std::atomic<bool> first_returned{false};
+  std::atomic<bool> second_returned{false};
+  std::thread first = start_waiter(mu, cond, first_returned, 1);
+  std::thread second = start_waiter(mu, cond, second_returned, 2);
+  mu.lock();
+  cond.signal();  // held: the oldest waiter moves onto mu's queue
+  ASSERT_EQ(ParkingLot::waiter_count(key_of(mu)), 1u);
+  ASSERT_EQ(ParkingLot::unpark_all(key_of(mu)), 1u);  // the stale unpark
+  mu.unlock();
+  const bool first_woke = eventually([&] { return first_returned.load(); });
+  EXPECT_TRUE(first_woke) << "the requeued waiter went back to the Cond";
+  EXPECT_FALSE(second_returned.load());
+  cond.broadcast();  // releases the second (and the first, if it regressed)
+  first.join();
+  second.join();
+}
+
+// A signal() that comes while a waiter is off the queue -- dequeued by a
+// foreign unpark, not yet parked again -- finds nobody queued. The waiter must
+// not then sleep through it: it sees the Cond's queue was emptied meanwhile
+// and returns as released. The window is held open by a WaitObserver, which
+// runs in the waiter's thread after the dequeue and before park() returns.
+std::atomic<const void*> hold_key{nullptr};
+std::atomic<bool> holding{false};
+void hold_after_dequeue(const internal::WaitEvent& e) {
+  if (e.key != hold_key.load() || e.status != internal::ParkStatus::kUnparked) {
+    return;
+  }
+  holding = true;
+  const auto give_up = steady_clock::now() + std::chrono::seconds(10);
+  while (hold_key.load() == e.key && steady_clock::now() < give_up) {
+    std::this_thread::yield();
+  }
+  holding = false;
+}
+const internal::WaitObserver kHoldObserver{&hold_after_dequeue, nullptr};
+
+TEST(CondTest, SignalBetweenAStaleUnparkAndTheReparkIsNotLost) {
+  Mutex mu;
+  Cond cond;
+  std::atomic<bool> returned{false};
+  std::thread t = start_waiter(mu, cond, returned, 1);
+  hold_key = key_of(cond);
+  internal::set_wait_observer(&kHoldObserver);
+  ASSERT_EQ(ParkingLot::unpark_all(key_of(cond)), 1u);  // the stale unpark
+  ASSERT_TRUE(eventually([&] { return holding.load(); }));
+  cond.signal();  // nobody queued: the waiter is in the window
+  hold_key = nullptr;
+  const bool woke = eventually([&] { return returned.load(); });
+  internal::set_wait_observer(nullptr);
+  if (!woke) cond.signal();  // rescue the waiter so the test can end
+  t.join();
+  EXPECT_TRUE(woke) << "the signal made during the window was lost";
 }
 
 TEST(CondDeathTest, WaitWithoutMutexHeld) {
