@@ -6,7 +6,7 @@ debug server), the lab engine in bench/lab/ (without its CLI) with the calibrate
 of bench/sync/busy_work.cc, and the bindings
 in python/contend/. Abseil comes from the system (Debian libabsl-dev, or any
 install whose headers and libabsl_*.so are on the default search paths;
-ABSL_PREFIX=/opt/absl points elsewhere), as does zlib.
+ABSL_PREFIX=/opt/absl points elsewhere), as do zlib and elfutils libdw (file:line).
 """
 
 import glob
@@ -63,7 +63,7 @@ ext = Pybind11Extension(
     sources(),
     include_dirs=include_dirs,
     library_dirs=library_dirs,
-    libraries=["absl_" + lib for lib in ABSL_LIBS] + ["z"],
+    libraries=["absl_" + lib for lib in ABSL_LIBS] + ["z", "dw", "elf"],
     define_macros=[("NDEBUG", "1")],
     extra_compile_args=["-fno-omit-frame-pointer", "-pthread", "-O2"],
     extra_link_args=["-pthread"],

@@ -7,9 +7,12 @@
 #include <httplib.h>
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <cstdint>
+#include <cstdio>
 #include <cstdlib>
 #include <memory>
 #include <mutex>
@@ -161,6 +164,35 @@ void serve_trace(const httplib::Request& req, httplib::Response& res,
   res.set_content(out.str(), "application/json");
 }
 
+// Answers a /debug/pprof/symbol query: "num_symbols: 1" (symbols are
+// available), then one "0x<address> <name>" line per resolvable address of
+// `query` ("0x1+0x2+...", a leading '?' ignored). At most kMaxSymbols
+// addresses are looked up per request.
+void serve_symbols(std::string_view query, httplib::Response& res) {
+  constexpr size_t kMaxSymbols = 100000;
+  if (!query.empty() && query.front() == '?') query.remove_prefix(1);
+  std::string out = "num_symbols: 1\n";
+  size_t looked_up = 0;
+  while (!query.empty() && looked_up < kMaxSymbols) {
+    const size_t plus = query.find('+');
+    const std::string word(query.substr(0, plus));
+    query = plus == std::string_view::npos ? std::string_view()
+                                           : query.substr(plus + 1);
+    char* end = nullptr;
+    const unsigned long long address = std::strtoull(word.c_str(), &end, 0);
+    if (address == 0 || end == word.c_str() || *end != '\0') continue;
+    ++looked_up;
+    const std::string name = symbolize(static_cast<uintptr_t>(address));
+    if (name.empty()) continue;
+    char hex[32];
+    std::snprintf(hex, sizeof(hex), "%#llx ", address);
+    out += hex;
+    out += name;
+    out += '\n';
+  }
+  res.set_content(out, "text/plain; charset=utf-8");
+}
+
 constexpr const char* kIndex =
     "<html><head><title>/debug/pprof/</title></head><body>\n"
     "<p>contend /debug/pprof/</p>\n"
@@ -254,6 +286,19 @@ absl::StatusOr<DebugServer> serve_debug(int port) {
              [waiter](const httplib::Request& req, httplib::Response& res) {
                serve_trace(req, res, *waiter);
              });
+  // Go's symbol protocol (net/http/pprof Symbol): pprof posts the addresses
+  // of locations whose mapping lacks has_functions, '+'-separated, and reads
+  // "<address> <name>" lines back; unknown addresses are left out.
+  server.Get("/debug/pprof/symbol", [](const httplib::Request& req,
+                                       httplib::Response& res) {
+    serve_symbols(
+        req.target.substr(std::min(req.target.find('?'), req.target.size())),
+        res);
+  });
+  server.Post("/debug/pprof/symbol",
+              [](const httplib::Request& req, httplib::Response& res) {
+                serve_symbols(req.body, res);
+              });
   server.Get("/debug/pprof/report",
              [](const httplib::Request&, httplib::Response& res) {
                std::ostringstream out;

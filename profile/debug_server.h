@@ -23,6 +23,10 @@
 //                          409 and touches nothing. Without ?seconds, the
 //                          current timeline is returned.
 //   /debug/pprof/report    write_text_report(): both profiles + analysis
+//   /debug/pprof/symbol    Go's symbol protocol (GET ?0xA+0xB or POST body):
+//                          pprof asks it to name locations in mappings
+//                          without has_functions ("num_symbols: 1", then
+//                          "0xA name" per address we can name)
 // A `seconds` that is not a decimal integer in range gets 400 with a message
 // (no silent clamp). While stop() runs, pending ?seconds=N requests end at
 // once with 503.

@@ -7,6 +7,8 @@
 #include "profile/profile.h"
 
 #include <cxxabi.h>
+#include <dwarf.h>
+#include <elfutils/libdwfl.h>
 #include <pthread.h>
 #include <unistd.h>
 #include <zlib.h>
@@ -53,10 +55,18 @@ using internal::WaitKind;
 constexpr uintptr_t kOverflowPc = 1;
 constexpr const char* kOverflowName = "[contend: stack table full]";
 
+// Where a PC's code came from; line 0 (and file "") where unknown.
+struct SourceLine {
+  std::string file;
+  int64_t line = 0;
+};
+
 struct SymbolCache {
   absl::Mutex mu;
   // Value: demangled name, or "" when the PC could not be symbolized.
   std::unordered_map<uintptr_t, std::string> names ABSL_GUARDED_BY(mu);
+  // Value: file:line from DWARF, for the same PCs.
+  std::unordered_map<uintptr_t, SourceLine> lines ABSL_GUARDED_BY(mu);
   // Slow-path name -> public name ("X::unlock_slow()" -> "X::unlock()"),
   // for leaves whose public method was inlined into its caller.
   std::unordered_map<std::string, std::string> public_names ABSL_GUARDED_BY(mu);
@@ -93,15 +103,139 @@ std::string demangle_if_mangled(const char* name) {
   return out;
 }
 
-// Names for return addresses; the call instruction is at pc - 1, which keeps
-// a call at the very end of a function attributed to that function.
+// File and line of code addresses, from the DWARF of this process's own
+// modules, through elfutils' libdwfl (Debian: libdw-dev).
+//
+// Why libdw: it is packaged by Debian (the build is offline, system
+// libraries only), runs in process (an export must not fork addr2line or
+// llvm-symbolizer from a loaded server, nor after fork()), reads what GCC 12
+// emits by default (DWARF 5, compressed sections) and can enumerate the
+// process's modules itself (dwfl_linux_proc_report). Its licence (LGPL-3+ /
+// GPL-2+) allows linking from any program. The alternatives: libbacktrace
+// has no Debian package of its own, libbfd (binutils-dev) is GPL-3 with an
+// unstable ABI, and absl::Symbolize (kept for the names) has no line tables.
+//
+// Separate debug files (.gnu_debuglink, -dbgsym packages) are not searched,
+// and debuginfod is never asked: only DWARF inside the mapped files counts,
+// so an export stays local and bounded. For a PC in code that the compiler
+// inlined into the function the symbol table names, the line reported is
+// that function's (the call site of the outermost inlined scope), so name
+// and line always agree; inline frames are not expanded.
+//
+// Not thread-safe: used under SymbolCache::mu, one session per batch of new
+// PCs (so modules loaded since the previous export are seen).
+class DwarfLines {
+ public:
+  DwarfLines() {
+    static const Dwfl_Callbacks kCallbacks = {
+        &dwfl_linux_proc_find_elf, &no_separate_debuginfo, nullptr, nullptr};
+    dwfl_ = dwfl_begin(&kCallbacks);
+    if (dwfl_ == nullptr) return;
+    dwfl_report_begin(dwfl_);
+    const int rc = dwfl_linux_proc_report(dwfl_, getpid());
+    dwfl_report_end(dwfl_, nullptr, nullptr);
+    if (rc != 0) {
+      dwfl_end(dwfl_);
+      dwfl_ = nullptr;
+    }
+  }
+  ~DwarfLines() {
+    if (dwfl_ != nullptr) dwfl_end(dwfl_);
+  }
+  DwarfLines(const DwarfLines&) = delete;
+  DwarfLines& operator=(const DwarfLines&) = delete;
+
+  // Source paths as the compiler recorded them, less a leading "./" or
+  // "/proc/self/cwd/" (Bazel's working-directory prefixes).
+  static std::string clean_path(const char* path) {
+    std::string_view p = path;
+    for (std::string_view prefix : {"/proc/self/cwd/", "./"}) {
+      if (p.substr(0, prefix.size()) == prefix) p.remove_prefix(prefix.size());
+    }
+    return std::string(p);
+  }
+
+  SourceLine lookup(uintptr_t address) {
+    SourceLine out;
+    if (dwfl_ == nullptr) return out;
+    Dwfl_Module* mod = dwfl_addrmodule(dwfl_, address);
+    if (mod == nullptr) return out;
+    Dwarf_Addr bias = 0;
+    Dwarf_Die* cu = dwfl_module_addrdie(mod, address, &bias);
+    if (cu == nullptr) return out;
+    // dwarf_getscopes() continues from an inlined scope into the inlined
+    // function's own (abstract) definition; the concrete nesting, up to the
+    // subprogram the code belongs to, comes from dwarf_getscopes_die() on
+    // the innermost scope (as eu-addr2line -i does).
+    Dwarf_Die* innermost = nullptr;
+    Dwarf_Die* scopes = nullptr;
+    if (dwarf_getscopes(cu, address - bias, &innermost) <= 0) {
+      std::free(innermost);
+      innermost = nullptr;
+    }
+    const int n =
+        innermost != nullptr ? dwarf_getscopes_die(innermost, &scopes) : 0;
+    std::free(innermost);
+    Dwarf_Die* outer_inline = nullptr;
+    for (int i = 0; i < n; ++i) {
+      const int tag = dwarf_tag(&scopes[i]);
+      if (tag == DW_TAG_subprogram) break;
+      if (tag == DW_TAG_inlined_subroutine) outer_inline = &scopes[i];
+    }
+    if (outer_inline != nullptr) {
+      Dwarf_Attribute attr;
+      Dwarf_Word file = 0;
+      Dwarf_Word line = 0;
+      Dwarf_Files* files = nullptr;
+      size_t nfiles = 0;
+      if (dwarf_formudata(dwarf_attr(outer_inline, DW_AT_call_file, &attr),
+                          &file) == 0 &&
+          dwarf_formudata(dwarf_attr(outer_inline, DW_AT_call_line, &attr),
+                          &line) == 0 &&
+          dwarf_getsrcfiles(cu, &files, &nfiles) == 0 && file < nfiles) {
+        const char* name = dwarf_filesrc(files, file, nullptr, nullptr);
+        if (name != nullptr && line > 0) {
+          out.file = clean_path(name);
+          out.line = static_cast<int64_t>(line);
+        }
+      }
+    } else if (Dwfl_Line* l = dwfl_module_getsrc(mod, address)) {
+      Dwarf_Addr at = 0;
+      int line = 0;
+      const char* name =
+          dwfl_lineinfo(l, &at, &line, nullptr, nullptr, nullptr);
+      if (name != nullptr && line > 0) {
+        out.file = clean_path(name);
+        out.line = line;
+      }
+    }
+    std::free(scopes);
+    return out;
+  }
+
+ private:
+  static int no_separate_debuginfo(Dwfl_Module*, void**, const char*,
+                                   Dwarf_Addr, const char*, const char*,
+                                   GElf_Word, char**) {
+    return -1;
+  }
+  Dwfl* dwfl_ = nullptr;
+};
+
+// Names (and, where `lines` is given, file:line) for return addresses; the
+// call instruction is at pc - 1, which keeps a call at the very end of a
+// function attributed to that function.
 std::vector<const std::string*> symbolize_all(
-    const std::vector<uintptr_t>& pcs) {
+    const std::vector<uintptr_t>& pcs,
+    std::vector<const SourceLine*>* lines = nullptr) {
   SymbolCache& cache = symbol_cache();
   std::vector<const std::string*> out(pcs.size());
+  if (lines != nullptr) lines->assign(pcs.size(), nullptr);
   absl::MutexLock lock(&cache.mu);
+  std::unique_ptr<DwarfLines> dwarf;  // opened for the first new PC
   for (size_t i = 0; i < pcs.size(); ++i) {
     auto [it, inserted] = cache.names.try_emplace(pcs[i]);
+    auto [line_it, line_inserted] = cache.lines.try_emplace(pcs[i]);
     if (inserted) {
       if (pcs[i] == kOverflowPc) {
         it->second = kOverflowName;
@@ -113,8 +247,13 @@ std::vector<const std::string*> symbolize_all(
         }
       }
     }
-    // unordered_map nodes are stable: the pointer stays valid.
+    if (line_inserted && pcs[i] != kOverflowPc) {
+      if (dwarf == nullptr) dwarf = std::make_unique<DwarfLines>();
+      line_it->second = dwarf->lookup(pcs[i] - 1);
+    }
+    // unordered_map nodes are stable: the pointers stay valid.
     out[i] = &it->second;
+    if (lines != nullptr) (*lines)[i] = &line_it->second;
   }
   return out;
 }
@@ -214,6 +353,7 @@ bool is_library_frame(const std::string& name) {
 struct Sample {
   std::vector<uintptr_t> pcs;  // innermost first, machinery trimmed
   std::vector<const std::string*> names;
+  std::vector<const SourceLine*> lines;  // parallel to names; never null
   WaitKind kind;
   const char* label;
   double count;
@@ -290,7 +430,9 @@ Resolved resolve(ProfileType type, const ProfileSnapshot* since = nullptr) {
   for (const StackRecord& r : records) {
     all_pcs.insert(all_pcs.end(), r.pcs.begin(), r.pcs.end());
   }
-  const std::vector<const std::string*> all_names = symbolize_all(all_pcs);
+  std::vector<const SourceLine*> all_lines;
+  const std::vector<const std::string*> all_names =
+      symbolize_all(all_pcs, &all_lines);
   // Merge records that become equal once machinery frames are trimmed:
   // samples bucketed by a hash of (trimmed pcs, kind, label address), then
   // compared exactly. Labels have static storage, so equal addresses mean
@@ -337,6 +479,9 @@ Resolved resolve(ProfileType type, const ProfileSnapshot* since = nullptr) {
                  std::vector<const std::string*>(
                      all_names.begin() + static_cast<ptrdiff_t>(offset + first),
                      all_names.begin() + static_cast<ptrdiff_t>(offset + n)),
+                 std::vector<const SourceLine*>(
+                     all_lines.begin() + static_cast<ptrdiff_t>(offset + first),
+                     all_lines.begin() + static_cast<ptrdiff_t>(offset + n)),
                  r.kind, r.label, r.count, r.delay_ns});
       Sample& added = out.samples.back();
       if (!added.names.empty()) added.names[0] = public_name(added.names[0]);
@@ -345,8 +490,10 @@ Resolved resolve(ProfileType type, const ProfileSnapshot* since = nullptr) {
   }
   records.clear();
   if (out.snapshot.overflow_count > 0) {
+    static const SourceLine kNoLine;
     out.samples.push_back(Sample{{kOverflowPc},
                                  symbolize_all({kOverflowPc}),
+                                 {&kNoLine},
                                  WaitKind::kOther,
                                  nullptr,
                                  out.snapshot.overflow_count,
@@ -430,11 +577,13 @@ constexpr uint32_t kSampleLocationId = 1, kSampleValue = 2, kSampleLabel = 3;
 constexpr uint32_t kLabelKey = 1, kLabelStr = 2;
 constexpr uint32_t kMappingId = 1, kMappingStart = 2, kMappingLimit = 3,
                    kMappingOffset = 4, kMappingFilename = 5,
-                   kMappingHasFunctions = 7;
+                   kMappingHasFunctions = 7, kMappingHasFilenames = 8,
+                   kMappingHasLineNumbers = 9;
 constexpr uint32_t kLocationId = 1, kLocationMappingId = 2,
                    kLocationAddress = 3, kLocationLine = 4;
-constexpr uint32_t kLineFunctionId = 1;
-constexpr uint32_t kFunctionId = 1, kFunctionName = 2, kFunctionSystemName = 3;
+constexpr uint32_t kLineFunctionId = 1, kLineLine = 2;
+constexpr uint32_t kFunctionId = 1, kFunctionName = 2, kFunctionSystemName = 3,
+                   kFunctionFilename = 4;
 }  // namespace pb
 
 class StringTable {
@@ -515,20 +664,29 @@ std::string encode_pprof(const Resolved& r) {
 
   const std::vector<MappingInfo> maps = read_executable_mappings();
   std::vector<uint64_t> mapping_ids(maps.size(), 0);  // 0 = not emitted
+  // Per mapping: whether every location in it has a function name, and a
+  // file:line. pprof re-symbolizes the mappings where a flag is false.
+  std::vector<char> all_named(maps.size(), 1);
+  std::vector<char> all_lined(maps.size(), 1);
   uint64_t next_mapping_id = 1;
   std::vector<ProtoWriter> mapping_msgs;
-  auto mapping_for = [&](uintptr_t address) -> uint64_t {
+  // Index into maps, or maps.size() if the address is in none.
+  auto mapping_for = [&](uintptr_t address) -> size_t {
     for (size_t i = 0; i < maps.size(); ++i) {
       if (address >= maps[i].start && address < maps[i].limit) {
         if (mapping_ids[i] == 0) mapping_ids[i] = next_mapping_id++;
-        return mapping_ids[i];
+        return i;
       }
     }
-    return 0;
+    return maps.size();
   };
 
+  struct FunctionInfo {
+    const std::string* name;
+    const std::string* file;  // the first file seen for it; "" if none
+  };
   std::unordered_map<std::string, uint64_t> function_ids;
-  std::vector<ProtoWriter> function_msgs;
+  std::vector<FunctionInfo> functions;
   std::unordered_map<uintptr_t, uint64_t> location_ids;
   std::vector<ProtoWriter> location_msgs;
 
@@ -546,25 +704,28 @@ std::string encode_pprof(const Resolved& r) {
       if (inserted) {
         ProtoWriter loc;
         loc.uint64_opt(pb::kLocationId, it->second);
+        const std::string& name = *s.names[i];
+        const SourceLine& source = *s.lines[i];
         if (pc != kOverflowPc) {
           // The call instruction, as pprof expects for non-leaf frames.
           const uintptr_t address = pc - 1;
-          loc.uint64_opt(pb::kLocationMappingId, mapping_for(address));
+          const size_t m = mapping_for(address);
+          if (m < maps.size()) {
+            loc.uint64_opt(pb::kLocationMappingId, mapping_ids[m]);
+            if (name.empty()) all_named[m] = 0;
+            if (source.line == 0) all_lined[m] = 0;
+          }
           loc.uint64_opt(pb::kLocationAddress, address);
         }
-        const std::string& name = *s.names[i];
         if (!name.empty()) {
           auto [fit, finserted] =
               function_ids.try_emplace(name, function_ids.size() + 1);
-          if (finserted) {
-            ProtoWriter fn;
-            fn.uint64_opt(pb::kFunctionId, fit->second);
-            fn.int64_opt(pb::kFunctionName, strings.index(name));
-            fn.int64_opt(pb::kFunctionSystemName, strings.index(name));
-            function_msgs.push_back(std::move(fn));
-          }
+          if (finserted) functions.push_back(FunctionInfo{&name, nullptr});
+          FunctionInfo& fn = functions[fit->second - 1];
+          if (fn.file == nullptr && source.line != 0) fn.file = &source.file;
           ProtoWriter line;
           line.uint64_opt(pb::kLineFunctionId, fit->second);
+          line.int64_opt(pb::kLineLine, source.line);
           loc.message(pb::kLocationLine, line);
         }
         location_msgs.push_back(std::move(loc));
@@ -600,8 +761,11 @@ std::string encode_pprof(const Resolved& r) {
       m.uint64_opt(pb::kMappingLimit, maps[i].limit);
       m.uint64_opt(pb::kMappingOffset, maps[i].offset);
       m.int64_opt(pb::kMappingFilename, strings.index(maps[i].file));
-      // Locations carry function names: pprof must not re-symbolize.
-      m.bool_opt(pb::kMappingHasFunctions, true);
+      // Set only when true of every location in the mapping, so that pprof
+      // re-symbolizes (with the binary at hand) what we could not.
+      m.bool_opt(pb::kMappingHasFunctions, all_named[i] != 0);
+      m.bool_opt(pb::kMappingHasFilenames, all_lined[i] != 0);
+      m.bool_opt(pb::kMappingHasLineNumbers, all_lined[i] != 0);
       mapping_msgs.push_back(std::move(m));
     }
   }
@@ -620,7 +784,14 @@ std::string encode_pprof(const Resolved& r) {
   for (const ProtoWriter& loc : location_msgs) {
     profile.message(pb::kLocation, loc);
   }
-  for (const ProtoWriter& fn : function_msgs) {
+  for (size_t i = 0; i < functions.size(); ++i) {
+    ProtoWriter fn;
+    fn.uint64_opt(pb::kFunctionId, i + 1);
+    fn.int64_opt(pb::kFunctionName, strings.index(*functions[i].name));
+    fn.int64_opt(pb::kFunctionSystemName, strings.index(*functions[i].name));
+    if (functions[i].file != nullptr) {
+      fn.int64_opt(pb::kFunctionFilename, strings.index(*functions[i].file));
+    }
     profile.message(pb::kFunction, fn);
   }
 
@@ -868,6 +1039,12 @@ void write_text(const Resolved& r, std::ostream& out) {
       append_hex(&text, s.pcs[i] == kOverflowPc ? 0 : s.pcs[i] - 1);
       text += '\t';
       text += name.empty() ? "??" : name;
+      if (s.lines[i]->line != 0) {
+        text += '\t';
+        text += s.lines[i]->file;
+        text += ':';
+        text += std::to_string(s.lines[i]->line);
+      }
       text += '\n';
     }
     if (s.pcs.size() != 1 || s.pcs[0] != kOverflowPc) {
@@ -1141,6 +1318,11 @@ void write_block_profile(std::ostream& out, const Snapshot& since, int debug) {
     fatal("contend: write_block_profile: since is a mutex-profile Snapshot");
   }
   write_resolved(resolve(ProfileType::kBlock, since.data_.get()), out, debug);
+}
+
+std::string symbolize(uintptr_t address) {
+  // The cache is keyed by return address and looks up pc - 1.
+  return *symbolize_all({address + 1})[0];
 }
 
 void write_text_report(std::ostream& out) {

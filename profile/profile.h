@@ -71,13 +71,19 @@
 //    ParkingLot park costs 131 ns off, 132 ns at fraction 1000, 188 ns with
 //    every wait recorded. Contended W2 throughput at fraction 1000: +1.0%
 //    ns/op at 2 threads.
-//  - Export: symbolization (absl::Symbolize) once per unique PC, cached;
-//    10,000 distinct stacks export in ~25 ms warm, ~40 ms the first time.
+//  - Export: symbolization once per unique PC, cached: names from
+//    absl::Symbolize, file:line from the DWARF of the mapped files
+//    (elfutils libdw, in process; one module scan per export that meets new
+//    PCs); 10,000 distinct stacks export in ~25 ms warm, ~40 ms the first
+//    time (names only; bench/profile/RESULTS.md).
 //  - Stacks are raw return addresses from a frame-pointer walk: frames
 //    compiled without frame pointers (e.g. Debian's system libraries) end the
 //    walk early. contend's own targets build with -fno-omit-frame-pointer;
 //    build callers with it too to see their frames past a library boundary.
-//    No file/line information (absl::Symbolize gives function names only).
+//    File:line only for code compiled with -g whose DWARF was not stripped
+//    (separate debug files and debuginfod are never consulted), and for
+//    inlined code the line of the enclosing named function (no inline
+//    frames).
 
 #ifndef CONTEND_PROFILE_PROFILE_H_
 #define CONTEND_PROFILE_PROFILE_H_
@@ -113,8 +119,10 @@ int64_t set_block_profile_rate(int64_t rate_ns);
 
 // Writes the mutex (resp. block) profile. debug = 0: a gzipped profile.proto
 // in Go's layout (sample types contentions/count and delay/nanoseconds,
-// period type contentions/count), pre-symbolized (function names, demangled;
-// mappings with has_functions = true), so pprof needs no binary; each
+// period type contentions/count), pre-symbolized (demangled function names,
+// and file:line where the DWARF has it), so pprof needs no binary: a
+// mapping says has_functions / has_filenames / has_line_numbers only when
+// true of every location in it, so pprof re-symbolizes the rest itself; each
 // stack's leaf is the primitive's public method (contend::Mutex::unlock in
 // the mutex profile, ::lock in the block profile), as Go's leaf is
 // sync.(*Mutex).Unlock: ParkingLot frames and slow-path internals are
@@ -124,8 +132,8 @@ int64_t set_block_profile_rate(int64_t rate_ns);
 // reset(), summed over on/off toggles (the records cover exactly that
 // time). debug >= 1: Go's legacy text form ("--- mutex:" /
 // "--- contention:", one "<delay_ns> <count> @ <pcs>" line per stack,
-// sorted by delay, then the frames; labels quoted as Go's strconv.Quote
-// does). Each new PC is symbolized once (6-60 us, cached).
+// sorted by delay, then the frames with file:line where known; labels quoted
+// as Go's strconv.Quote does). Each new PC is symbolized once (cached).
 void write_mutex_profile(std::ostream& out, int debug = 0);
 void write_block_profile(std::ostream& out, int debug = 0);
 
@@ -179,6 +187,12 @@ void write_mutex_profile(std::ostream& out, const Snapshot& since,
                          int debug = 0);
 void write_block_profile(std::ostream& out, const Snapshot& since,
                          int debug = 0);
+
+// The demangled name of the function that contains code address `address`
+// in this process, as the exports name it; "" if unknown. Cached like the
+// exports' symbolization. What /debug/pprof/symbol serves, for pprof to
+// name locations in mappings without has_functions.
+std::string symbolize(uintptr_t address);
 
 // Writes both profiles in text form followed by the analysis of analyze().
 void write_text_report(std::ostream& out);

@@ -14,6 +14,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <cstdio>
 #include <string>
 #include <thread>
 #include <utility>
@@ -192,6 +193,32 @@ TEST_F(DebugServerTest, GoToolPprofReadsTheEndpoint) {
       profile_testing::GoEnvPrefix() + go + " tool pprof -top " + url, &out);
   EXPECT_EQ(rc_top, 0) << out;
   EXPECT_THAT(out, HasSubstr("contend::Mutex::"));
+}
+
+// Go's /debug/pprof/symbol: pprof falls back to it for mappings without
+// has_functions, and fails the whole fetch if it is missing.
+TEST_F(DebugServerTest, ServesGoSymbolProtocol) {
+  absl::StatusOr<contend::profile::DebugServer> server =
+      contend::profile::serve_debug(0);
+  ASSERT_TRUE(server.ok()) << server.status();
+  const HttpResponse probe = Get(server->port(), "/debug/pprof/symbol");
+  EXPECT_EQ(probe.status, 200);
+  EXPECT_EQ(probe.body, "num_symbols: 1\n");
+  char query[64];
+  const auto address =
+      reinterpret_cast<uintptr_t>(&profile_testing::HoldLockLong) + 4;
+  std::snprintf(query, sizeof(query), "?%#llx+0x1+junk",
+                static_cast<unsigned long long>(address));
+  const HttpResponse names =
+      Get(server->port(), std::string("/debug/pprof/symbol") + query);
+  EXPECT_EQ(names.status, 200);
+  EXPECT_THAT(names.body, StartsWith("num_symbols: 1\n"));
+  char expected[96];
+  std::snprintf(expected, sizeof(expected),
+                "%#llx profile_testing::HoldLockLong(",
+                static_cast<unsigned long long>(address));
+  EXPECT_THAT(names.body, HasSubstr(expected)) << names.body;
+  EXPECT_THAT(names.body, ::testing::Not(HasSubstr("0x1 "))) << names.body;
 }
 
 TEST_F(DebugServerTest, BadSecondsIsA400WithAMessage) {

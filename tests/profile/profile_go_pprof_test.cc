@@ -14,8 +14,10 @@
 #include <string>
 #include <vector>
 
+#include "absl/base/attributes.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "profile/hooks.h"
 #include "profile/profile.h"
 #include "tests/profile/contention_workload.h"
 #include "tests/profile/pprof_decoder.h"
@@ -209,6 +211,56 @@ TEST_F(GoPprofTest, MergesTwoProfiles) {
   EXPECT_EQ(m.delay_ns, a.delay_ns + b.delay_ns);
   const std::string top = Pprof("-top -nodecount=200 " + merged_path);
   EXPECT_THAT(top, HasSubstr("HoldLockLong"));
+}
+
+// Built without -g (this file): its frames get a name but no line.
+ABSL_ATTRIBUTE_NOINLINE void FrameWithoutDebugInfo() {
+  asm volatile("" ::: "memory");
+}
+
+// File:line where the DWARF has it (test_support is built with -g: its
+// frames and the inline Mutex::unlock compiled into it), names only where it
+// does not, and per-mapping flags that say which, so pprof re-symbolizes
+// only the rest. `-top -lines` shows the public leaf with its line.
+TEST_F(GoPprofTest, LocationsCarryFileAndLineWhereDebugInfoExists) {
+  profile_testing::RunContention(4, std::chrono::microseconds(2000), 1);
+  const uintptr_t pcs[1] = {
+      reinterpret_cast<uintptr_t>(&FrameWithoutDebugInfo) + 1};
+  contend::internal::profiler_add_sample(
+      contend::internal::ProfileType::kMutex, pcs, 1,
+      contend::internal::WaitKind::kMutex, nullptr, 1.0, 1);
+  std::ostringstream gz;
+  contend::profile::write_mutex_profile(gz);
+  const std::string path = profile_testing::TempDir() + "/lines.pb.gz";
+  ASSERT_TRUE(profile_testing::WriteFile(path, gz.str()));
+
+  const std::string top = Pprof("-top -lines -nodecount=500 " + path);
+  EXPECT_THAT(top, HasSubstr("contend::Mutex::unlock sync/mutex.h:")) << top;
+  EXPECT_THAT(top, HasSubstr("profile_testing::HoldLockLong "
+                             "tests/profile/contention_workload.cc:"))
+      << top;
+
+  const std::string raw = Pprof("-raw " + path);
+  bool support_lined = false;
+  bool binary_named_only = false;
+  std::istringstream lines(raw);
+  std::string line;
+  while (std::getline(lines, line)) {
+    if (line.find("libtest_support.so") != std::string::npos) {
+      support_lined = line.find("[FN][FL][LN]") != std::string::npos;
+    }
+    if (line.find("/profile_go_pprof_test ") != std::string::npos) {
+      binary_named_only = line.find("[FN]") != std::string::npos &&
+                          line.find("[FL]") == std::string::npos;
+    }
+  }
+  EXPECT_TRUE(support_lined) << raw;
+  EXPECT_TRUE(binary_named_only) << raw;
+
+  std::ostringstream text;
+  contend::profile::write_mutex_profile(text, /*debug=*/1);
+  EXPECT_THAT(text.str(), HasSubstr("profile_testing::HoldLockLong()\t"
+                                    "tests/profile/contention_workload.cc:"));
 }
 
 }  // namespace

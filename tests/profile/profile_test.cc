@@ -10,6 +10,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdint>
+#include <map>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -146,10 +147,19 @@ TEST_F(ProfileTest, PprofLayoutMatchesGo) {
   EXPECT_GT(p.time_nanos, 0);
   EXPECT_GT(p.duration_nanos, 0);
   ASSERT_FALSE(p.mappings.empty());
+  // has_functions exactly when every location in the mapping has a name
+  // (pprof re-symbolizes the others).
+  std::map<uint64_t, bool> all_named;
+  for (const auto& [id, loc] : p.locations) {
+    if (loc.mapping_id == 0) continue;
+    auto [it, inserted] = all_named.try_emplace(loc.mapping_id, true);
+    if (loc.function_ids.empty()) it->second = false;
+  }
   for (const auto& m : p.mappings) {
-    EXPECT_TRUE(m.has_functions) << m.filename;
+    EXPECT_EQ(m.has_functions, all_named.at(m.id)) << m.filename;
     EXPECT_LT(m.start, m.limit);
   }
+  EXPECT_TRUE(all_named.at(p.mappings[0].id)) << p.mappings[0].filename;
   // Pre-symbolized: every location of a real stack has a function with a
   // name, and lies inside its mapping.
   size_t named = 0;
