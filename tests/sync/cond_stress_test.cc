@@ -17,7 +17,7 @@
 #include "gtest/gtest.h"
 #include "sync/cond.h"
 #include "sync/mutex.h"
-#include "tests/sync/stress_util.h"
+#include "tests/testing/stress.h"
 
 // The tests drive locks across threads, through std lock types and into
 // deliberate misuse, which clang's thread-safety analysis cannot follow; it is
@@ -32,8 +32,8 @@ namespace {
 
 using std::chrono::microseconds;
 
-using stress::kScale;
-using stress::Watchdog;
+using testing::kScale;
+using testing::Watchdog;
 
 // 10^6 handoffs (10^5 under TSan) of a turn between two threads; each
 // handoff needs the other thread's signal. Signals are sent both with the

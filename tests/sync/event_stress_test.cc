@@ -16,15 +16,15 @@
 
 #include "gtest/gtest.h"
 #include "sync/event.h"
-#include "tests/sync/stress_util.h"
+#include "tests/testing/stress.h"
 
 namespace contend {
 namespace {
 
 using std::chrono::microseconds;
 
-using stress::kScale;
-using stress::Watchdog;
+using testing::kScale;
+using testing::Watchdog;
 
 // Waits on `ev` in one of four ways; all must see the set.
 void wait_some_way(Event& ev, int how) {

@@ -16,7 +16,7 @@
 
 #include "gtest/gtest.h"
 #include "sync/rw_mutex.h"
-#include "tests/sync/stress_util.h"
+#include "tests/testing/stress.h"
 
 // The tests drive locks across threads, through std lock types and into
 // deliberate misuse, which clang's thread-safety analysis cannot follow; it is
@@ -32,8 +32,8 @@ namespace {
 using std::chrono::microseconds;
 using std::chrono::steady_clock;
 
-using stress::kScale;
-using stress::Watchdog;
+using testing::kScale;
+using testing::Watchdog;
 
 void busy(int iterations) {
   for (int i = 0; i < iterations; ++i) {

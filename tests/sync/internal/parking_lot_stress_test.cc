@@ -15,12 +15,12 @@
 #include "sync/internal/clock.h"
 #include "sync/internal/parking_lot.h"
 #include "sync/internal/prng.h"
-#include "tests/sync/stress_util.h"
+#include "tests/testing/stress.h"
 
 namespace contend::internal {
 namespace {
 
-using stress::kScale;
+using testing::kScale;
 
 // Two threads alternate through a turn word; every handoff parks the loser.
 // A lost wakeup hangs.
