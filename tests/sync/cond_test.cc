@@ -17,6 +17,7 @@
 #include "sync/internal/parking_lot.h"
 #include "sync/internal/wait_observer.h"
 #include "sync/mutex.h"
+#include "tests/testing/wait.h"
 
 // The tests drive locks across threads, through std lock types and into
 // deliberate misuse, which clang's thread-safety analysis cannot follow; it is
@@ -40,12 +41,6 @@ constexpr auto kSlack = std::chrono::seconds(2);
 const void* key_of(const Cond& c) { return &c; }
 const void* key_of(const Mutex& m) { return &m; }
 
-void wait_until_parked(const void* key, size_t n) {
-  while (ParkingLot::waiter_count(key) < n) {
-    std::this_thread::sleep_for(milliseconds(1));
-  }
-}
-
 constinit Cond global_cond;  // constexpr constructor
 
 TEST(CondTest, Traits) {
@@ -68,15 +63,18 @@ TEST(CondTest, SignalWakesOneWaiterInFifoOrder) {
       cond.wait(mu);
       woken.push_back(i);
     });
-    wait_until_parked(key_of(cond), static_cast<size_t>(i) + 1);
+    ASSERT_TRUE(
+        testing::wait_until_parked(key_of(cond), static_cast<size_t>(i) + 1));
   }
   for (int i = 0; i < 3; ++i) {
     cond.signal();
     // Exactly one more waiter leaves the Cond's queue per signal().
-    while (true) {
-      MutexLock l(mu);
-      if (woken.size() == static_cast<size_t>(i) + 1) break;
-    }
+    ASSERT_TRUE(testing::wait_until(
+        [&] {
+          MutexLock l(mu);
+          return woken.size() == static_cast<size_t>(i) + 1;
+        },
+        "signal() woke one more waiter"));
     EXPECT_EQ(ParkingLot::waiter_count(key_of(cond)),
               static_cast<size_t>(2 - i));
   }
@@ -100,11 +98,14 @@ TEST(CondTest, BroadcastRequeuesOntoTheHeldMutex) {
       cond.wait(mu, [&] { return go; });
       ++inside;
       if (inside > max_inside) max_inside = inside;
+      // Stay inside a while: a waiter woken without the Mutex would be
+      // counted here at the same time.
+      for (int spin = 0; spin < 100; ++spin) std::this_thread::yield();
       --inside;
       ++done;
     });
   }
-  wait_until_parked(key_of(cond), kWaiters);
+  ASSERT_TRUE(testing::wait_until_parked(key_of(cond), kWaiters));
   mu.lock();
   go = true;
   cond.broadcast();
@@ -132,7 +133,8 @@ TEST(CondTest, SignalWithHeldMutexRequeuesTheOldestWaiter) {
       cond.wait(mu, [&] { return turn >= i; });
       woken.push_back(i);
     });
-    wait_until_parked(key_of(cond), static_cast<size_t>(i) + 1);
+    ASSERT_TRUE(
+        testing::wait_until_parked(key_of(cond), static_cast<size_t>(i) + 1));
   }
   mu.lock();
   turn = 0;
@@ -169,7 +171,7 @@ TEST(CondTest, BroadcastWithFreeMutexWakesOneAndRequeuesRest) {
       ++done;
     });
   }
-  wait_until_parked(key_of(cond), kWaiters);
+  ASSERT_TRUE(testing::wait_until_parked(key_of(cond), kWaiters));
   {
     MutexLock l(mu);
     go = true;
@@ -211,7 +213,7 @@ TEST(CondTest, PredicateTimedWaits) {
     EXPECT_GE(steady_clock::now() - start, milliseconds(30));
   }
   std::thread setter([&] {
-    std::this_thread::sleep_for(milliseconds(20));
+    EXPECT_TRUE(testing::wait_until_parked(key_of(cond), 1));
     {
       MutexLock l(mu);
       flag = true;
@@ -236,25 +238,47 @@ TEST(CondTest, SignalledTimedWaitReportsNoTimeout) {
     EXPECT_EQ(cond.wait_for(mu, std::chrono::hours(1)),
               std::cv_status::no_timeout);
   });
-  wait_until_parked(key_of(cond), 1);
+  ASSERT_TRUE(testing::wait_until_parked(key_of(cond), 1));
   cond.signal();
   t.join();
 }
 
+// A waiter requeued onto the Mutex by broadcast() has been released: its
+// deadline, which keeps running on the Mutex's queue, may expire there, but
+// the wait still reports no_timeout and returns holding the Mutex. Whether
+// the broadcast came before the deadline is decided by the clock readings,
+// not assumed: an attempt where the machine was too slow to broadcast in time
+// is retried with a longer timeout.
 TEST(CondTest, WaitersTimingOutAfterRequeueStillReturnWithMutex) {
-  Mutex mu;
-  Cond cond;
-  std::thread t([&] {
-    MutexLock l(mu);
-    EXPECT_EQ(cond.wait_for(mu, milliseconds(50)), std::cv_status::no_timeout);
-  });
-  wait_until_parked(key_of(cond), 1);
-  mu.lock();
-  cond.broadcast();  // moved onto mu's queue; its deadline still runs there
-  EXPECT_EQ(ParkingLot::waiter_count(key_of(mu)), 1u);
-  std::this_thread::sleep_for(milliseconds(100));
-  mu.unlock();
-  t.join();
+  bool decided = false;
+  for (auto timeout = milliseconds(50);
+       !decided && timeout <= milliseconds(3200); timeout *= 4) {
+    Mutex mu;
+    Cond cond;
+    std::atomic<int> status{-1};
+    steady_clock::time_point wait_started{};
+    std::thread t([&] {
+      MutexLock l(mu);
+      wait_started = steady_clock::now();
+      status = static_cast<int>(cond.wait_for(mu, timeout));
+    });
+    ASSERT_TRUE(testing::wait_until_parked(key_of(cond), 1));
+    mu.lock();
+    const auto broadcast_at = steady_clock::now();
+    cond.broadcast();  // moved onto mu's queue; its deadline still runs there
+    const size_t on_mutex = ParkingLot::waiter_count(key_of(mu));
+    // Hold mu past the deadline (that is the case under test).
+    std::this_thread::sleep_until(broadcast_at + timeout + milliseconds(20));
+    mu.unlock();
+    t.join();
+    // wait_started is read after join (ordered by it); the deadline is at or
+    // after wait_started + timeout.
+    if (broadcast_at >= wait_started + timeout) continue;  // too late: retry
+    decided = true;
+    EXPECT_EQ(on_mutex, 1u);
+    EXPECT_EQ(status.load(), static_cast<int>(std::cv_status::no_timeout));
+  }
+  EXPECT_TRUE(decided) << "never broadcast before a 3.2 s deadline";
 }
 
 TEST(CondTest, CondIsReusableWithAnotherMutexOnceIdle) {
@@ -277,15 +301,10 @@ TEST(CondTest, CondIsReusableWithAnotherMutexOnceIdle) {
 // release) may run that unpark after its memory was freed and reused by a
 // Cond. The tests make that stale unpark directly, with the default token.
 
-// Polls pred for up to 10 s; false if it never held.
+// Polls pred for up to 10 s; the failure names `what`.
 template <class Pred>
-bool eventually(Pred pred) {
-  const auto give_up = steady_clock::now() + std::chrono::seconds(10);
-  while (!pred()) {
-    if (steady_clock::now() > give_up) return false;
-    std::this_thread::yield();
-  }
-  return true;
+::testing::AssertionResult eventually(const char* what, Pred pred) {
+  return testing::wait_until(pred, what);
 }
 
 // Starts a thread that waits on `cond` (untimed) and then sets `returned`;
@@ -297,8 +316,9 @@ std::thread start_waiter(Mutex& mu, Cond& cond, std::atomic<bool>& returned,
     c->wait(*m);
     *r = true;
   });
-  EXPECT_TRUE(eventually(
-      [&] { return ParkingLot::waiter_count(key_of(cond)) == nth; }));
+  EXPECT_TRUE(eventually("the waiter parked on the Cond", [&] {
+    return ParkingLot::waiter_count(key_of(cond)) == nth;
+  }));
   return t;
 }
 
@@ -311,9 +331,10 @@ TEST(CondTest, StaleUnparkAllDoesNotEndAnUntimedWait) {
   std::thread t = start_waiter(mu, cond, returned, 1);
   ASSERT_EQ(ParkingLot::unpark_all(key_of(cond)), 1u);  // the stale unpark
   // Either it returned (the defect) or it is parked on the Cond again.
-  ASSERT_TRUE(eventually([&] {
-    return returned.load() || ParkingLot::waiter_count(key_of(cond)) == 1;
-  }));
+  ASSERT_TRUE(
+      eventually("the waiter returned or parked on the Cond again", [&] {
+        return returned.load() || ParkingLot::waiter_count(key_of(cond)) == 1;
+      }));
   EXPECT_FALSE(returned.load()) << "wait() returned without a signal";
   cond.signal();
   t.join();
@@ -335,8 +356,9 @@ TEST(CondTest, StaleUnparkAllDoesNotEndATimedWait) {
     waited = steady_clock::now() - start;
     status = static_cast<int>(s);
   });
-  ASSERT_TRUE(
-      eventually([&] { return ParkingLot::waiter_count(key_of(cond)) == 1; }));
+  ASSERT_TRUE(eventually("the timed waiter parked on the Cond", [&] {
+    return ParkingLot::waiter_count(key_of(cond)) == 1;
+  }));
   if (ParkingLot::unpark_all(key_of(cond)) != 1) {
     t.join();
     GTEST_SKIP() << "the wait timed out before the stale unpark";
@@ -363,7 +385,8 @@ TEST(CondTest, StaleUnparkOfARequeuedWaiterStillReturns) {
   ASSERT_EQ(ParkingLot::waiter_count(key_of(mu)), 1u);
   ASSERT_EQ(ParkingLot::unpark_all(key_of(mu)), 1u);  // the stale unpark
   mu.unlock();
-  const bool first_woke = eventually([&] { return first_returned.load(); });
+  const bool first_woke = eventually("the requeued waiter returned",
+                                     [&] { return first_returned.load(); });
   EXPECT_TRUE(first_woke) << "the requeued waiter went back to the Cond";
   EXPECT_FALSE(second_returned.load());
   cond.broadcast();  // releases the second (and the first, if it regressed)
@@ -399,10 +422,12 @@ TEST(CondTest, SignalBetweenAStaleUnparkAndTheReparkIsNotLost) {
   hold_key = key_of(cond);
   internal::set_wait_observer(&kHoldObserver);
   ASSERT_EQ(ParkingLot::unpark_all(key_of(cond)), 1u);  // the stale unpark
-  ASSERT_TRUE(eventually([&] { return holding.load(); }));
+  ASSERT_TRUE(eventually("the waiter held in the window after the stale unpark",
+                         [&] { return holding.load(); }));
   cond.signal();  // nobody queued: the waiter is in the window
   hold_key = nullptr;
-  const bool woke = eventually([&] { return returned.load(); });
+  const bool woke =
+      eventually("the waiter returned", [&] { return returned.load(); });
   internal::set_wait_observer(nullptr);
   if (!woke) cond.signal();  // rescue the waiter so the test can end
   t.join();
@@ -432,7 +457,7 @@ TEST(CondDeathTest, TwoMutexesAtOnce) {
           MutexLock l(a);
           cond.wait(a);
         });
-        wait_until_parked(key_of(cond), 1);
+        ASSERT_TRUE(testing::wait_until_parked(key_of(cond), 1));
         MutexLock l(b);
         cond.wait(b);
       },

@@ -19,6 +19,7 @@
 #include "absl/base/thread_annotations.h"
 #include "gtest/gtest.h"
 #include "sync/internal/parking_lot.h"
+#include "tests/testing/wait.h"
 
 // The tests drive locks across threads, through std lock types and into
 // deliberate misuse, which clang's thread-safety analysis cannot follow; it is
@@ -42,20 +43,21 @@ constexpr auto kSlack = std::chrono::seconds(2);
 // The main ParkingLot key of an RWMutex is its state word, at offset 0.
 const void* main_key(const RWMutex& mu) { return &mu; }
 
-// Spins until a writer has claimed `mu` (try_lock_shared fails only then,
-// while the lock is read-held by the caller or free of writers).
-void wait_until_writer_queued(RWMutex& mu) {
-  for (;;) {
-    if (!mu.try_lock_shared()) return;
-    mu.unlock_shared();
-    std::this_thread::sleep_for(milliseconds(1));
-  }
+// The key a writer parks on while it waits for the readers to drain.
+const void* drain_key(const RWMutex& mu) {
+  return reinterpret_cast<const char*>(main_key(mu)) + 1;
 }
 
-void wait_until_parked(const void* key, size_t n) {
-  while (ParkingLot::waiter_count(key) < n) {
-    std::this_thread::sleep_for(milliseconds(1));
-  }
+// Waits until a writer has claimed `mu` (try_lock_shared fails only then,
+// while the lock is read-held by the caller or free of writers).
+::testing::AssertionResult wait_until_writer_queued(RWMutex& mu) {
+  return testing::wait_until(
+      [&] {
+        if (!mu.try_lock_shared()) return true;
+        mu.unlock_shared();
+        return false;
+      },
+      "a writer queued (try_lock_shared failing)");
 }
 
 constinit RWMutex global_mu;  // constexpr constructor
@@ -172,14 +174,14 @@ TEST(RWMutexTest, QueuedWriterBlocksNewReadersAndGoesFirst) {
     writer_at = order.fetch_add(1);
     mu.unlock();
   });
-  wait_until_writer_queued(mu);
+  ASSERT_TRUE(wait_until_writer_queued(mu));
   std::thread reader_b([&] {
     mu.lock_shared();
     reader_at = order.fetch_add(1);
     mu.unlock_shared();
   });
-  std::this_thread::sleep_for(milliseconds(50));
-  // Writer preference: B did not barge past the queued writer.
+  // Writer preference: B parks behind the queued writer instead of barging.
+  ASSERT_TRUE(testing::wait_until_parked(main_key(mu), 1));
   EXPECT_EQ(reader_at.load(), -1);
   EXPECT_EQ(writer_at.load(), -1);
   mu.unlock_shared();
@@ -212,7 +214,8 @@ TEST(RWMutexTest, WriterUnlockHandsOffToAllParkedReadersAtOnce) {
       mu.unlock_shared();
     });
   }
-  wait_until_parked(main_key(mu), kReaders);  // all spun out and parked
+  ASSERT_TRUE(testing::wait_until_parked(main_key(mu),
+                                         kReaders));  // all spun out and parked
   mu.unlock();
   for (auto& t : readers) t.join();
   EXPECT_EQ(max_inside.load(), kReaders);
@@ -233,13 +236,13 @@ TEST(RWMutexTest, WriterUnlockAlternatesReadersThenNextWriter) {
     std::this_thread::sleep_for(milliseconds(20));
     mu.unlock_shared();
   });
-  wait_until_parked(main_key(mu), 1);
+  ASSERT_TRUE(testing::wait_until_parked(main_key(mu), 1));
   std::thread writer2([&] {
     mu.lock();
     writer2_at = order.fetch_add(1);
     mu.unlock();
   });
-  wait_until_parked(main_key(mu), 2);
+  ASSERT_TRUE(testing::wait_until_parked(main_key(mu), 2));
   mu.unlock();
   reader.join();
   writer2.join();
@@ -251,8 +254,10 @@ TEST(RWMutexTest, WriterUnlockAlternatesReadersThenNextWriter) {
 // INV-WOKEN: a writer unlock that barges wakes only the oldest parked
 // thread. When that is a reader, it must in turn wake the writer parked
 // behind it once it holds the read lock, or that writer would wait for an
-// unlock that never comes. Repeated so that both the barging path (oldest
-// waited < 1 ms) and the granting path are taken.
+// unlock that never comes. Odd rounds wait until the oldest has been parked
+// for 2 ms, so they take the granting path for certain; even rounds unlock
+// at once, which takes the barging path whenever the unlock comes within
+// 1 ms (most rounds, even on a loaded machine).
 TEST(RWMutexTest, ParkedWriterBehindWokenReaderIsNotStranded) {
   for (int i = 0; i < 30; ++i) {
     RWMutex mu;
@@ -262,19 +267,22 @@ TEST(RWMutexTest, ParkedWriterBehindWokenReaderIsNotStranded) {
       std::this_thread::sleep_for(milliseconds(1));
       mu.unlock_shared();
     });
-    while (ParkingLot::waiter_count(main_key(mu)) < 1) {
-      std::this_thread::yield();
-    }
+    ASSERT_TRUE(testing::wait_until_parked(main_key(mu), 1)) << i;
+    const auto reader_parked = steady_clock::now();
+    std::atomic<bool> writer_locked{false};
     std::thread writer2([&] {
-      EXPECT_TRUE(mu.try_lock_for(std::chrono::seconds(20)));
-      mu.unlock();
+      writer_locked = mu.try_lock_for(std::chrono::seconds(20));
+      if (writer_locked) mu.unlock();
     });
-    while (ParkingLot::waiter_count(main_key(mu)) < 2) {
-      std::this_thread::yield();
+    ASSERT_TRUE(testing::wait_until_parked(main_key(mu), 2)) << i;
+    if (i % 2 == 1) {
+      std::this_thread::sleep_until(reader_parked + milliseconds(2));
     }
     mu.unlock();
     reader.join();
     writer2.join();
+    EXPECT_TRUE(writer_locked.load())
+        << "round " << i << ": the writer was stranded";
     EXPECT_EQ(ParkingLot::waiter_count(main_key(mu)), 0u);
   }
 }
@@ -329,26 +337,59 @@ TEST(RWMutexTest, TimedLocksSucceedWhenReleasedInTime) {
     EXPECT_TRUE(mu.try_lock_for(std::chrono::seconds(30)));
     mu.unlock();
   });
-  std::this_thread::sleep_for(milliseconds(20));
+  ASSERT_TRUE(testing::wait_until_parked(main_key(mu), 1));
   mu.unlock();
   t.join();
 }
 
-TEST(RWMutexTest, WriterTimingOutWhileDrainingLetsQueuedReadersIn) {
+// A writer that gives up while draining (here: cancelled, so the moment is
+// the test's choice, not a timer's) lets the readers queued behind it in,
+// while the first reader still holds the lock.
+TEST(RWMutexTest, WriterGivingUpWhileDrainingLetsQueuedReadersIn) {
   RWMutex mu;
   mu.lock_shared();  // reader A, held throughout
+  std::stop_source stop;
   std::atomic<bool> b_in{false};
-  std::thread writer([&] { EXPECT_FALSE(mu.try_lock_for(milliseconds(100))); });
-  wait_until_writer_queued(mu);
+  std::thread writer([&] { EXPECT_FALSE(mu.lock(stop.get_token())); });
+  ASSERT_TRUE(wait_until_writer_queued(mu));
+  ASSERT_TRUE(testing::wait_until_parked(drain_key(mu), 1));
   std::thread reader_b([&] {
     mu.lock_shared();  // blocked by the queued writer...
     b_in = true;
     mu.unlock_shared();
   });
+  ASSERT_TRUE(testing::wait_until_parked(main_key(mu), 1));
+  EXPECT_FALSE(b_in.load()) << "reader B barged past the queued writer";
+  stop.request_stop();
   writer.join();
   reader_b.join();  // ...and let in when it gives up, while A still reads
   EXPECT_TRUE(b_in.load());
   mu.unlock_shared();
+}
+
+// The same through the timeout path. The timeout may expire before reader B
+// queues (a loaded machine); then B simply gets in. Either way B must get in
+// while A still reads, and nothing is left parked.
+TEST(RWMutexTest, WriterTimingOutWhileDrainingLetsQueuedReadersIn) {
+  RWMutex mu;
+  mu.lock_shared();  // reader A, held throughout
+  std::atomic<bool> writer_done{false};
+  std::thread writer([&] {
+    EXPECT_FALSE(mu.try_lock_for(milliseconds(100)));
+    writer_done = true;
+  });
+  std::thread reader_b([&] {
+    mu.lock_shared();
+    mu.unlock_shared();
+  });
+  writer.join();
+  reader_b.join();
+  EXPECT_TRUE(writer_done.load());
+  EXPECT_EQ(ParkingLot::waiter_count(main_key(mu)), 0u);
+  EXPECT_EQ(ParkingLot::waiter_count(drain_key(mu)), 0u);
+  mu.unlock_shared();
+  EXPECT_TRUE(mu.try_lock());
+  mu.unlock();
 }
 
 TEST(RWMutexTest, StopTokenCancelsParkedWriterAndReaderPromptly) {
@@ -366,7 +407,7 @@ TEST(RWMutexTest, StopTokenCancelsParkedWriterAndReaderPromptly) {
     EXPECT_FALSE(mu.lock_shared(reader_stop.get_token()));
     reader_done = true;
   });
-  wait_until_parked(main_key(mu), 2);
+  ASSERT_TRUE(testing::wait_until_parked(main_key(mu), 2));
   auto start = steady_clock::now();
   writer_stop.request_stop();
   writer.join();
@@ -390,9 +431,9 @@ TEST(RWMutexTest, StopTokenCancelsDrainingWriterAndReleasesClaim) {
   mu.lock_shared();
   std::stop_source stop;
   std::thread writer([&] { EXPECT_FALSE(mu.lock(stop.get_token())); });
-  wait_until_writer_queued(mu);
+  ASSERT_TRUE(wait_until_writer_queued(mu));
   // Let it spin out and park on the drain key (state word + 1).
-  wait_until_parked(reinterpret_cast<const char*>(main_key(mu)) + 1, 1);
+  ASSERT_TRUE(testing::wait_until_parked(drain_key(mu), 1));
   const auto start = steady_clock::now();
   stop.request_stop();
   writer.join();
@@ -412,7 +453,7 @@ TEST(RWMutexTest, UnlockSharedHappensBeforeNextLock) {
     data = 1;  // TSan: ordered after the reader's read by unlock_shared
     mu.unlock();
   });
-  wait_until_writer_queued(mu);
+  ASSERT_TRUE(wait_until_writer_queued(mu));
   seen = data;
   mu.unlock_shared();
   writer.join();
@@ -466,7 +507,7 @@ TEST(RWMutexDeathTest, RecursiveReadLockWithQueuedWriterAbortsInDebug) {
           mu.lock();
           mu.unlock();
         });
-        wait_until_writer_queued(mu);
+        ASSERT_TRUE(wait_until_writer_queued(mu));
         mu.lock_shared();  // would hang forever in a release build (and Go)
         writer.join();
       },
@@ -485,7 +526,7 @@ TEST(RWMutexDeathTest, TimedRecursiveReadLockWithQueuedWriterAbortsInDebug) {
         ReaderMutexLock outer(mu);
         std::thread writer(
             [&] { (void)mu.try_lock_for(std::chrono::hours(1)); });
-        wait_until_writer_queued(mu);
+        ASSERT_TRUE(wait_until_writer_queued(mu));
         (void)mu.try_lock_shared_for(std::chrono::hours(1));
         writer.join();
       },
@@ -515,16 +556,24 @@ TEST(RWMutexTest, ReadLockTrackingForgetsReleasedLocks) {
   mu.lock_shared();
   mu.unlock_shared();
   std::atomic<bool> locked{false};
+  std::atomic<bool> release{false};
   std::thread w([&] {
     mu.lock();
     locked = true;
-    std::this_thread::sleep_for(milliseconds(20));
+    EXPECT_TRUE(testing::wait_until([&] { return release.load(); },
+                                    "the reader parked behind the writer"));
     mu.unlock();
   });
-  while (!locked.load()) std::this_thread::yield();
+  ASSERT_TRUE(testing::wait_until([&] { return locked.load(); },
+                                  "the writer holds the lock"));
+  std::thread releaser([&] {
+    EXPECT_TRUE(testing::wait_until_parked(main_key(mu), 1));
+    release = true;
+  });
   mu.lock_shared();  // slow path with kWriter set
   mu.unlock_shared();
   w.join();
+  releaser.join();
 }
 
 #if defined(__clang__)
