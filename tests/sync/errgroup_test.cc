@@ -19,21 +19,17 @@
 #include "gtest/gtest.h"
 #include "sync/internal/parking_lot.h"
 #include "sync/internal/wait_observer.h"
+#include "tests/testing/executor.h"
+#include "tests/testing/wait.h"
+#include "tests/testing/wait_counter.h"
 
 namespace contend {
 namespace {
 
 using std::chrono::milliseconds;
 using std::chrono::steady_clock;
-
-template <class Pred>
-void wait_until_true(Pred pred) {
-  const auto give_up = steady_clock::now() + std::chrono::seconds(10);
-  while (!pred()) {
-    ASSERT_LT(steady_clock::now(), give_up) << "condition never held";
-    std::this_thread::yield();
-  }
-}
+using testing::InlineExecutor;
+using testing::OneThreadExecutor;
 
 // Blocks until stop is requested (or 10 s pass, so a bug fails instead of
 // hanging). Returns true if stop was seen.
@@ -106,22 +102,19 @@ TEST(ErrGroup, WaitWithNoTasksIsOk) {
   EXPECT_TRUE(g.wait().ok());
 }
 
+// The one-thread executor runs the tasks in go() order, each to the end
+// (its status recorded) before the next starts: "first" is decided by the
+// order of the go() calls, not by a sleep.
 TEST(ErrGroup, ReturnsTheFirstError) {
-  ErrGroup g;
-  std::atomic<bool> first_reported{false};
-  g.go([&] {
-    first_reported = true;
-    return absl::NotFoundError("first");
-  });
-  g.go([&] {
-    wait_until_true([&] { return first_reported.load(); });
-    std::this_thread::sleep_for(milliseconds(20));
-    return absl::InternalError("second");
-  });
+  OneThreadExecutor executor;
+  ErrGroup g(executor);
+  g.go([] { return absl::NotFoundError("first"); });
+  g.go([] { return absl::InternalError("second"); });
   g.go([] { return absl::OkStatus(); });
   const absl::Status s = g.wait();
   EXPECT_EQ(s.code(), absl::StatusCode::kNotFound);
   EXPECT_EQ(s.message(), "first");
+  EXPECT_EQ(executor.finished(), 3);
 }
 
 TEST(ErrGroup, PlainGroupNeverRequestsStop) {
@@ -150,7 +143,8 @@ TEST(ErrGroup, FirstErrorCancelsTheOtherTasks) {
     });
   }
   g.go([&] {
-    wait_until_true([&] { return started.load() == kWaiters; });
+    EXPECT_TRUE(testing::wait_until([&] { return started.load() == kWaiters; },
+                                    "started.load() == kWaiters"));
     return absl::DataLossError("root cause");
   });
   const absl::Status s = g.wait();
@@ -204,18 +198,25 @@ TEST(ErrGroup, ExceptionIsRethrownByWaitAndCancelsTheGroup) {
 }
 
 TEST(ErrGroup, FirstFailureWinsBetweenStatusAndException) {
-  ErrGroup g;
-  std::atomic<bool> first_done{false};
-  g.go([&] {
-    first_done = true;
-    return absl::AbortedError("status first");
-  });
-  g.go([&]() -> absl::Status {
-    wait_until_true([&] { return first_done.load(); });
-    std::this_thread::sleep_for(milliseconds(20));
-    throw std::runtime_error("later");
-  });
-  EXPECT_EQ(g.wait().code(), absl::StatusCode::kAborted);
+  {
+    OneThreadExecutor executor;
+    ErrGroup g(executor);
+    g.go([] { return absl::AbortedError("status first"); });
+    g.go([]() -> absl::Status { throw std::runtime_error("later"); });
+    EXPECT_EQ(g.wait().code(), absl::StatusCode::kAborted);
+  }
+  {
+    OneThreadExecutor executor;
+    ErrGroup g(executor);
+    g.go([]() -> absl::Status { throw std::runtime_error("exception first"); });
+    g.go([] { return absl::AbortedError("later"); });
+    try {
+      (void)g.wait();
+      ADD_FAILURE() << "wait() did not rethrow the first failure";
+    } catch (const std::runtime_error& e) {
+      EXPECT_STREQ(e.what(), "exception first");
+    }
+  }
 }
 
 // --- Limit ---------------------------------------------------------------
@@ -259,7 +260,8 @@ TEST(ErrGroup, GoBlocksAtTheLimitAndTryGoFails) {
   g.set_limit(1);
   std::atomic<bool> release{false};
   g.go([&] {
-    wait_until_true([&] { return release.load(); });
+    EXPECT_TRUE(
+        testing::wait_until([&] { return release.load(); }, "release.load()"));
     return absl::OkStatus();
   });
   EXPECT_FALSE(g.try_go([] { return absl::OkStatus(); }));
@@ -270,7 +272,8 @@ TEST(ErrGroup, GoBlocksAtTheLimitAndTryGoFails) {
       return absl::OkStatus();
     });
   });
-  std::this_thread::sleep_for(milliseconds(50));
+  // go() parks at the limit (on a key inside g) instead of starting it.
+  ASSERT_TRUE(testing::wait_until_parked_within(g, 1));
   EXPECT_FALSE(second_started.load()) << "go() did not block at the limit";
   release = true;
   launcher.join();  // go() returned: the first task finished, a slot freed
@@ -330,56 +333,9 @@ TEST(ErrGroup, DestructorCancelsAWithCancelGroup) {
   EXPECT_TRUE(saw_stop.load());
 }
 
-// A tiny pool: one worker thread draining a queue. Proves the seam.
-class OneThreadPool final : public ErrGroup::Executor {
- public:
-  OneThreadPool() : worker_([this] { run(); }) {}
-  ~OneThreadPool() {
-    {
-      std::lock_guard<std::mutex> l(mu_);
-      stopping_ = true;
-    }
-    cv_.notify_one();
-    worker_.join();
-  }
-  void execute(absl::AnyInvocable<void() &&> task) override {
-    {
-      std::lock_guard<std::mutex> l(mu_);
-      queue_.push_back(std::move(task));
-      ++submitted_;
-    }
-    cv_.notify_one();
-  }
-  std::thread::id worker_id() const { return worker_.get_id(); }
-  int submitted() {
-    std::lock_guard<std::mutex> l(mu_);
-    return submitted_;
-  }
-
- private:
-  void run() {
-    for (;;) {
-      absl::AnyInvocable<void() &&> task;
-      {
-        std::unique_lock<std::mutex> l(mu_);
-        cv_.wait(l, [&] { return stopping_ || !queue_.empty(); });
-        if (queue_.empty()) return;
-        task = std::move(queue_.front());
-        queue_.pop_front();
-      }
-      std::move(task)();
-    }
-  }
-  std::mutex mu_;
-  std::condition_variable cv_;
-  std::deque<absl::AnyInvocable<void() &&>> queue_;
-  bool stopping_ = false;
-  int submitted_ = 0;
-  std::thread worker_;
-};
-
+// A one-thread pool (tests/testing) proves the seam.
 TEST(ErrGroup, CustomExecutorRunsTheTasks) {
-  OneThreadPool pool;
+  OneThreadExecutor pool;
   ErrGroup g(pool);
   std::atomic<int> on_worker{0};
   for (int i = 0; i < 10; ++i) {
@@ -408,14 +364,6 @@ TEST(ErrGroup, ExecutorFailureGivesTheSlotBack) {
   EXPECT_THROW(g.go([] { return absl::OkStatus(); }), std::runtime_error);
   EXPECT_TRUE(g.wait().ok());  // nothing running: returns at once
 }
-
-// Runs every task at once on the calling thread, so go() is synchronous.
-class InlineExecutor final : public ErrGroup::Executor {
- public:
-  void execute(absl::AnyInvocable<void() &&> task) override {
-    std::move(task)();
-  }
-};
 
 // A task whose copy and move constructors throw: building the group's task
 // from it (copying or moving it into the AnyInvocable) fails inside
@@ -491,33 +439,28 @@ TEST(ErrGroup, ReusableAfterWaitWithStickyFirstError) {
   EXPECT_EQ(g.wait().message(), "batch 1");
 }
 
-std::atomic<int> eg_waits{0};
-void count_eg_waits(const internal::WaitEvent& e) {
-  if (e.kind == internal::WaitKind::kErrGroup) eg_waits.fetch_add(1);
-}
-const internal::WaitObserver kEgObserver{&count_eg_waits, nullptr};
-
 TEST(ErrGroup, WaitsAreReportedAsKindErrGroup) {
-  internal::set_wait_observer(&kEgObserver);
-  eg_waits = 0;
+  testing::WaitCounter waits;
   {
     ErrGroup g;
     g.set_limit(1);
     std::atomic<bool> release{false};
     g.go([&] {
-      while (!release.load()) std::this_thread::sleep_for(milliseconds(1));
+      EXPECT_TRUE(testing::wait_until([&] { return release.load(); },
+                                      "the second go() parked at the limit"));
       return absl::OkStatus();
     });
     std::thread releaser([&] {
-      std::this_thread::sleep_for(milliseconds(30));
+      EXPECT_TRUE(testing::wait_until_parked_within(g, 1));
       release = true;
     });
     g.go([] { return absl::OkStatus(); });  // parks at the limit
     EXPECT_TRUE(g.wait().ok());
     releaser.join();
   }
-  internal::set_wait_observer(nullptr);
-  EXPECT_GE(eg_waits.load(), 1);
+  EXPECT_GE(waits.ended(internal::WaitKind::kErrGroup,
+                        internal::ParkStatus::kUnparked),
+            1);
 }
 
 // --- Always-checked misuse -----------------------------------------------

@@ -16,6 +16,7 @@
 
 #include "gtest/gtest.h"
 #include "sync/internal/parking_lot.h"
+#include "tests/testing/wait.h"
 
 namespace contend {
 namespace {
@@ -28,12 +29,6 @@ constexpr auto kSlack = std::chrono::seconds(2);
 
 // An Event's ParkingLot key is its state word, at offset 0.
 const void* key_of(const Event& ev) { return &ev; }
-
-void wait_until_parked(const Event& ev, size_t n) {
-  while (ParkingLot::waiter_count(key_of(ev)) < n) {
-    std::this_thread::sleep_for(milliseconds(1));
-  }
-}
 
 constinit Event global_event;  // constexpr constructor
 
@@ -109,7 +104,7 @@ TEST(EventTest, SetWakesEveryParkedWaiter) {
       woken.fetch_add(1);
     });
   }
-  wait_until_parked(ev, kWaiters);
+  ASSERT_TRUE(testing::wait_until_parked(key_of(ev), kWaiters));
   EXPECT_EQ(woken.load(), 0);
   ev.set();
   for (auto& t : waiters) t.join();
@@ -121,7 +116,7 @@ TEST(EventTest, TimedOutWaiterDoesNotDisturbOthers) {
   Event ev;
   std::thread long_waiter(
       [&] { EXPECT_TRUE(ev.wait_for(std::chrono::hours(1))); });
-  wait_until_parked(ev, 1);
+  ASSERT_TRUE(testing::wait_until_parked(key_of(ev), 1));
   EXPECT_FALSE(ev.wait_for(milliseconds(20)));  // times out, not the last
   ev.set();
   long_waiter.join();
@@ -135,7 +130,7 @@ TEST(EventTest, StopTokenWakesParkedWaiterPromptly) {
     EXPECT_FALSE(ev.wait(stop.get_token()));
     returned = true;
   });
-  wait_until_parked(ev, 1);
+  ASSERT_TRUE(testing::wait_until_parked(key_of(ev), 1));
   std::this_thread::sleep_for(milliseconds(10));
   EXPECT_FALSE(returned.load());
   const auto start = steady_clock::now();

@@ -14,6 +14,8 @@
 #include "gtest/gtest.h"
 #include "sync/internal/parking_lot.h"
 #include "sync/internal/wait_observer.h"
+#include "tests/testing/wait.h"
+#include "tests/testing/wait_counter.h"
 
 namespace contend {
 namespace {
@@ -25,18 +27,6 @@ constexpr int kRounds = 5;
 #else
 constexpr int kRounds = 50;
 #endif
-
-// Spins (yielding) until pred() holds; fails the test after 10 s.
-template <class Pred>
-void wait_until_true(Pred pred) {
-  const auto give_up =
-      std::chrono::steady_clock::now() + std::chrono::seconds(10);
-  while (!pred()) {
-    ASSERT_LT(std::chrono::steady_clock::now(), give_up)
-        << "condition never held";
-    std::this_thread::yield();
-  }
-}
 
 // --- Header examples, compiled -------------------------------------------
 
@@ -146,18 +136,21 @@ INSTANTIATE_TEST_SUITE_P(Threads, OnceContention,
 TEST(Once, CallersWaitForTheRunningF) {
   Once once;
   std::atomic<bool> release_f{false};
+  std::atomic<bool> f_running{false};
   std::atomic<bool> f_finished{false};
   std::atomic<int> returned_early{0};
   std::thread runner([&] {
     once.call([&] {
+      f_running = true;
       while (!release_f.load(std::memory_order_acquire)) {
         std::this_thread::yield();
       }
       f_finished.store(true, std::memory_order_release);
     });
   });
-  // Make sure the runner owns the run before the waiters arrive.
-  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  // The runner owns the run before the waiters arrive.
+  ASSERT_TRUE(testing::wait_until([&] { return f_running.load(); },
+                                  "the runner's f is running"));
   std::vector<std::thread> waiters;
   for (int i = 0; i < 3; ++i) {
     waiters.emplace_back([&] {
@@ -165,7 +158,9 @@ TEST(Once, CallersWaitForTheRunningF) {
       if (!f_finished.load(std::memory_order_acquire)) returned_early++;
     });
   }
-  wait_until_true([&] { return ParkingLot::waiter_count(&once) == 3; });
+  ASSERT_TRUE(
+      testing::wait_until([&] { return ParkingLot::waiter_count(&once) == 3; },
+                          "ParkingLot::waiter_count(&once) == 3"));
   release_f.store(true, std::memory_order_release);
   runner.join();
   for (auto& w : waiters) w.join();
@@ -197,9 +192,11 @@ TEST(Once, ThrowingFIsRetriedByTheNextCaller) {
 TEST(Once, WaiterTakesOverAfterRunnerThrows) {
   Once once;
   std::atomic<bool> release_f{false};
+  std::atomic<bool> f_running{false};
   std::atomic<int> waiter_runs{0};
   std::thread runner([&] {
     EXPECT_THROW(once.call([&] {
+      f_running = true;
       while (!release_f.load(std::memory_order_acquire)) {
         std::this_thread::yield();
       }
@@ -207,9 +204,12 @@ TEST(Once, WaiterTakesOverAfterRunnerThrows) {
     }),
                  std::runtime_error);
   });
-  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  ASSERT_TRUE(testing::wait_until([&] { return f_running.load(); },
+                                  "the runner's f is running"));
   std::thread waiter([&] { once.call([&] { waiter_runs++; }); });
-  wait_until_true([&] { return ParkingLot::waiter_count(&once) == 1; });
+  ASSERT_TRUE(
+      testing::wait_until([&] { return ParkingLot::waiter_count(&once) == 1; },
+                          "ParkingLot::waiter_count(&once) == 1"));
   release_f.store(true, std::memory_order_release);
   runner.join();
   waiter.join();
@@ -234,33 +234,54 @@ TEST_F(OnceDeathTest, RecursiveCallTerminates) {
       "contend: Once::call: recursive call from inside f");
 }
 
-// The profiler sees Once waits as WaitKind::kOnce.
-std::atomic<int> once_waits{0};
-void count_once_waits(const internal::WaitEvent& e) {
-  if (e.kind == internal::WaitKind::kOnce) once_waits.fetch_add(1);
+// OnceFunc and OnceValue share Once's check (once.h, "Misuse: like Once").
+TEST_F(OnceDeathTest, RecursiveOnceFuncTerminates) {
+  EXPECT_DEATH(
+      {
+        std::function<void()> self;
+        OnceFunc f([&] { self(); });
+        self = [&] { f(); };
+        f();
+      },
+      "contend: Once::call: recursive call from inside f");
 }
-const internal::WaitObserver kOnceObserver{&count_once_waits, nullptr};
 
+TEST_F(OnceDeathTest, RecursiveOnceValueTerminates) {
+  EXPECT_DEATH(
+      {
+        std::function<int()> self;
+        OnceValue<int> v([&] { return self() + 1; });
+        self = [&] { return v(); };
+        (void)v();
+      },
+      "contend: Once::call: recursive call from inside f");
+}
+
+// The profiler sees Once waits as WaitKind::kOnce.
 TEST(Once, WaitsAreReportedAsKindOnce) {
-  internal::set_wait_observer(&kOnceObserver);
-  once_waits.store(0);
   Once once;
+  testing::WaitCounter waits(&once);
   std::atomic<bool> release_f{false};
+  std::atomic<bool> f_running{false};
   std::thread runner([&] {
     once.call([&] {
+      f_running = true;
       while (!release_f.load(std::memory_order_acquire)) {
         std::this_thread::yield();
       }
     });
   });
-  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  ASSERT_TRUE(testing::wait_until([&] { return f_running.load(); },
+                                  "the runner's f is running"));
   std::thread waiter([&] { once.call([] {}); });
-  wait_until_true([&] { return ParkingLot::waiter_count(&once) == 1; });
+  ASSERT_TRUE(testing::wait_until_parked(&once, 1));
   release_f.store(true, std::memory_order_release);
   runner.join();
   waiter.join();
-  internal::set_wait_observer(nullptr);
-  EXPECT_EQ(once_waits.load(), 1);
+  EXPECT_EQ(
+      waits.ended(internal::WaitKind::kOnce, internal::ParkStatus::kUnparked),
+      1);
+  EXPECT_EQ(waits.ended(internal::WaitKind::kOnce), 1);
 }
 
 // --- OnceFunc ------------------------------------------------------------

@@ -4,7 +4,9 @@
 
 #include <atomic>
 #include <chrono>
+#include <cstdint>
 #include <cstdio>
+#include <cstdlib>
 #include <mutex>
 #include <stop_token>
 #include <thread>
@@ -13,6 +15,7 @@
 #include "gtest/gtest.h"
 #include "sync/internal/parking_lot.h"
 #include "sync/internal/wait_observer.h"
+#include "tests/testing/wait.h"
 
 namespace contend {
 namespace {
@@ -26,15 +29,6 @@ constexpr int kRaceRounds = 200;
 #else
 constexpr int kRaceRounds = 2000;
 #endif
-
-template <class Pred>
-void wait_until_true(Pred pred) {
-  const auto give_up = steady_clock::now() + std::chrono::seconds(10);
-  while (!pred()) {
-    ASSERT_LT(steady_clock::now(), give_up) << "condition never held";
-    std::this_thread::yield();
-  }
-}
 
 // The semaphore's queue key is its state word, the first member.
 size_t queued(const Semaphore& s) { return ParkingLot::waiter_count(&s); }
@@ -90,7 +84,8 @@ TEST(Semaphore, ReleaseWakesABlockedAcquirer) {
     sem.acquire(2);
     got = true;
   });
-  wait_until_true([&] { return queued(sem) == 1; });
+  ASSERT_TRUE(testing::wait_until([&] { return queued(sem) == 1; },
+                                  "queued(sem) == 1"));
   sem.release(1);
   std::this_thread::sleep_for(milliseconds(20));
   EXPECT_FALSE(got.load());  // 1 < 2
@@ -118,7 +113,8 @@ TEST(Semaphore, LargeHeadBlocksSmallLaterRequests) {
     }
     a_done = true;
   });
-  wait_until_true([&] { return queued(sem) == 1; });
+  ASSERT_TRUE(testing::wait_until([&] { return queued(sem) == 1; },
+                                  "queued(sem) == 1"));
   std::thread b([&] {
     sem.acquire(1);
     {
@@ -127,7 +123,8 @@ TEST(Semaphore, LargeHeadBlocksSmallLaterRequests) {
     }
     b_done = true;
   });
-  wait_until_true([&] { return queued(sem) == 2; });
+  ASSERT_TRUE(testing::wait_until([&] { return queued(sem) == 2; },
+                                  "queued(sem) == 2"));
 
   sem.release(1);  // available 1: enough for B, not for the head A
   std::this_thread::sleep_for(milliseconds(50));
@@ -166,7 +163,9 @@ TEST(Semaphore, GrantsInQueueOrder) {
       }
       sem.release();
     });
-    wait_until_true([&] { return queued(sem) == static_cast<size_t>(i + 1); });
+    EXPECT_TRUE(testing::wait_until(
+        [&] { return queued(sem) == static_cast<size_t>(i + 1); },
+        "queued(sem) == static_cast<size_t>(i + 1)"));
   }
   sem.release();
   for (auto& t : pool) t.join();
@@ -188,10 +187,13 @@ TEST(Semaphore, OneReleaseGrantsSeveralWaiters) {
       sem.acquire(n);
       granted += static_cast<int>(n);
     });
-    wait_until_true([&] { return queued(sem) == static_cast<size_t>(i + 1); });
+    EXPECT_TRUE(testing::wait_until(
+        [&] { return queued(sem) == static_cast<size_t>(i + 1); },
+        "queued(sem) == static_cast<size_t>(i + 1)"));
   }
   sem.release(6);  // 1 + 2 + 3 fit; the 4th (1) waits
-  wait_until_true([&] { return granted.load() == 6; });
+  ASSERT_TRUE(testing::wait_until([&] { return granted.load() == 6; },
+                                  "granted.load() == 6"));
   std::this_thread::sleep_for(milliseconds(20));
   EXPECT_EQ(granted.load(), 6);
   EXPECT_EQ(queued(sem), 1u);
@@ -221,7 +223,8 @@ TEST(Semaphore, StopTokenCancelsAQueuedAcquire) {
   std::stop_source source;
   std::atomic<int> result{-1};
   std::thread t([&] { result = sem.acquire(1, source.get_token()) ? 1 : 0; });
-  wait_until_true([&] { return queued(sem) == 1; });
+  ASSERT_TRUE(testing::wait_until([&] { return queued(sem) == 1; },
+                                  "queued(sem) == 1"));
   source.request_stop();
   t.join();
   EXPECT_EQ(result.load(), 0);
@@ -242,13 +245,15 @@ TEST(Semaphore, CancelledHeadUnblocksTheRequestsBehindIt) {
   std::atomic<int> head_result{-1};
   std::thread head(
       [&] { head_result = sem.acquire(4, head_stop.get_token()); });
-  wait_until_true([&] { return queued(sem) == 1; });
+  ASSERT_TRUE(testing::wait_until([&] { return queued(sem) == 1; },
+                                  "queued(sem) == 1"));
   std::atomic<bool> small_done{false};
   std::thread small([&] {
     sem.acquire(1);
     small_done = true;
   });
-  wait_until_true([&] { return queued(sem) == 2; });
+  ASSERT_TRUE(testing::wait_until([&] { return queued(sem) == 2; },
+                                  "queued(sem) == 2"));
   std::this_thread::sleep_for(milliseconds(20));
   EXPECT_FALSE(small_done.load());
   head_stop.request_stop();
@@ -266,7 +271,8 @@ TEST(Semaphore, TimedOutHeadUnblocksTheRequestsBehindIt) {
   std::atomic<int> head_result{-1};
   std::thread head(
       [&] { head_result = sem.try_acquire_for(4, milliseconds(100)) ? 1 : 0; });
-  wait_until_true([&] { return queued(sem) == 1; });
+  ASSERT_TRUE(testing::wait_until([&] { return queued(sem) == 1; },
+                                  "queued(sem) == 1"));
   std::thread small([&] { sem.acquire(1); });
   small.join();  // granted when the head times out
   head.join();
@@ -316,7 +322,8 @@ TEST(Semaphore, WaitsAreReportedAsKindSemaphore) {
   Semaphore sem(1);
   sem.acquire();
   std::thread t([&] { sem.acquire(); });
-  wait_until_true([&] { return queued(sem) == 1; });
+  ASSERT_TRUE(testing::wait_until([&] { return queued(sem) == 1; },
+                                  "queued(sem) == 1"));
   sem.release();
   t.join();
   internal::set_wait_observer(nullptr);
@@ -349,6 +356,29 @@ TEST_F(SemaphoreDeathTest, NegativeN) {
   Semaphore sem(4);
   EXPECT_DEATH(sem.acquire(-1), "contend: Semaphore::acquire: negative n");
   EXPECT_DEATH(sem.release(-1), "contend: Semaphore::release: negative n");
+  std::stop_source s;
+  EXPECT_DEATH((void)sem.acquire(-1, s.get_token()),
+               "contend: Semaphore::acquire: negative n");
+  EXPECT_DEATH((void)sem.try_acquire(-1),
+               "contend: Semaphore::try_acquire: negative n");
+  EXPECT_DEATH((void)sem.try_acquire_for(-1, milliseconds(1)),
+               "contend: Semaphore::try_acquire_for: negative n");
+  EXPECT_DEATH((void)sem.try_acquire_until(-1, steady_clock::now()),
+               "contend: Semaphore::try_acquire_until: negative n");
+}
+
+// The constructor's bound: 0 <= capacity <= kMaxCapacity.
+TEST_F(SemaphoreDeathTest, CapacityOverflow) {
+  EXPECT_DEATH({ Semaphore sem(Semaphore::kMaxCapacity + 1); },
+               "contend: Semaphore::Semaphore: capacity");
+  EXPECT_DEATH({ Semaphore sem(INT64_MAX); },
+               "contend: Semaphore::Semaphore: capacity");
+}
+
+TEST(SemaphoreTest, MaxCapacityIsAccepted) {
+  Semaphore sem(Semaphore::kMaxCapacity);
+  EXPECT_TRUE(sem.try_acquire(Semaphore::kMaxCapacity));
+  sem.release(Semaphore::kMaxCapacity);
 }
 
 TEST_F(SemaphoreDeathTest, ReleaseMoreThanHeld) {
@@ -373,7 +403,10 @@ TEST_F(SemaphoreDeathTest, ReleaseMoreThanHeldWithWaiters) {
         Semaphore sem(4);
         sem.acquire(2);
         std::thread t([&] { sem.acquire(4); });  // queued: slow release path
-        while (queued(sem) != 1) std::this_thread::yield();
+        if (!testing::wait_until([&] { return queued(sem) == 1; },
+                                 "the acquire(4) queued")) {
+          std::abort();  // not the expected message: the death test fails
+        }
         sem.release(3);  // 2 free + 3 > 4
         t.join();
       },

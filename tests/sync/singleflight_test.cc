@@ -21,6 +21,7 @@
 #include "absl/status/statusor.h"
 #include "gtest/gtest.h"
 #include "sync/internal/wait_observer.h"
+#include "tests/testing/wait.h"
 
 // Allocation-failure injection for this test binary: while
 // fail_allocation_of_at_least is non-zero, the first operator new on this
@@ -46,15 +47,6 @@ namespace {
 
 using std::chrono::milliseconds;
 using std::chrono::steady_clock;
-
-template <class Pred>
-void wait_until_true(Pred pred) {
-  const auto give_up = steady_clock::now() + std::chrono::seconds(10);
-  while (!pred()) {
-    ASSERT_LT(steady_clock::now(), give_up) << "condition never held";
-    std::this_thread::yield();
-  }
-}
 
 // --- Header example, compiled --------------------------------------------
 
@@ -82,15 +74,20 @@ class PageCache {
 
 PageCache cache;
 std::atomic<int> fetches{0};
+// The test's stand-in for a slow fetch lasts until this many callers have
+// joined the flight (bounded, so a bug fails instead of hanging).
+std::atomic<int> slow_fetch_until_callers{1};
+contend::Singleflight<std::string, Page> flights;
 absl::StatusOr<Page> fetch_and_cache(const std::string& url) {
   fetches++;
-  std::this_thread::sleep_for(milliseconds(20));
+  EXPECT_TRUE(testing::wait_until(
+      [&] { return flights.callers(url) >= slow_fetch_until_callers.load(); },
+      "every caller joined the flight"));
   Page p{"<html>" + url};
   cache.put(url, p);
   return p;
 }
 
-contend::Singleflight<std::string, Page> flights;
 absl::StatusOr<Page> get_page(const std::string& url) {
   if (auto hit = cache.find(url)) return *hit;
   auto r = flights.call(url, [&] { return fetch_and_cache(url); });
@@ -98,6 +95,7 @@ absl::StatusOr<Page> get_page(const std::string& url) {
 }
 
 TEST(SingleflightExample, OneFetchPerUrl) {
+  slow_fetch_until_callers = 8;  // all 8 miss the cache and join one flight
   std::vector<std::thread> pool;
   std::atomic<int> ok{0};
   for (int i = 0; i < 8; ++i) {
@@ -108,10 +106,8 @@ TEST(SingleflightExample, OneFetchPerUrl) {
   }
   for (auto& t : pool) t.join();
   EXPECT_EQ(ok.load(), 8);
-  // Usually 1. A thread that missed the cache just before the put but calls
-  // after the flight landed starts a second one (a real cache race, not
-  // Singleflight's), so only the lower bound is certain.
-  EXPECT_GE(fetches.load(), 1);
+  // The fetch lasted until all 8 had joined: exactly one ran.
+  EXPECT_EQ(fetches.load(), 1);
 }
 
 // --- Basics --------------------------------------------------------------
@@ -155,7 +151,8 @@ TEST_P(SingleflightContention, RunsFnOnceForConcurrentCallers) {
         runs++;
         leader_index = i;
         // Hold the flight open until every caller has joined it.
-        wait_until_true([&] { return sf.callers("key") == n; });
+        EXPECT_TRUE(testing::wait_until([&] { return sf.callers("key") == n; },
+                                        "sf.callers(\"key\") == n"));
         return 42;
       });
     });
@@ -186,7 +183,8 @@ TEST(Singleflight, ErrorStatusIsSharedToo) {
     pool.emplace_back([&] {
       auto r = sf.call(7, [&]() -> absl::StatusOr<int> {
         runs++;
-        wait_until_true([&] { return sf.callers(7) == 4; });
+        EXPECT_TRUE(testing::wait_until([&] { return sf.callers(7) == 4; },
+                                        "sf.callers(7) == 4"));
         return absl::ResourceExhaustedError("quota");
       });
       if (r.value.status().code() == absl::StatusCode::kResourceExhausted &&
@@ -206,7 +204,8 @@ TEST(Singleflight, DifferentKeysFlyIndependently) {
   std::thread a([&] {
     auto r = sf.call(1, [&] {
       a_running = true;
-      wait_until_true([&] { return b_running.load(); });
+      EXPECT_TRUE(testing::wait_until([&] { return b_running.load(); },
+                                      "b_running.load()"));
       return 1;
     });
     EXPECT_EQ(*r.value, 1);
@@ -214,7 +213,8 @@ TEST(Singleflight, DifferentKeysFlyIndependently) {
   std::thread b([&] {
     auto r = sf.call(2, [&] {
       b_running = true;
-      wait_until_true([&] { return a_running.load(); });
+      EXPECT_TRUE(testing::wait_until([&] { return a_running.load(); },
+                                      "a_running.load()"));
       return 2;
     });
     EXPECT_EQ(*r.value, 2);
@@ -237,7 +237,9 @@ TEST(Singleflight, ExceptionReachesEveryWaiter) {
       try {
         (void)sf.call(3, [&]() -> int {
           runs++;
-          wait_until_true([&] { return sf.callers(3) == kCallers; });
+          EXPECT_TRUE(
+              testing::wait_until([&] { return sf.callers(3) == kCallers; },
+                                  "sf.callers(3) == kCallers"));
           throw std::runtime_error("backend exploded");
         });
       } catch (const std::runtime_error& e) {
@@ -287,12 +289,14 @@ TEST(Singleflight, ForgetStartsANewFlight) {
   std::atomic<int> first_result{0};
   std::thread first([&] {
     auto r = sf.call("k", [&] {
-      wait_until_true([&] { return release_first.load(); });
+      EXPECT_TRUE(testing::wait_until([&] { return release_first.load(); },
+                                      "release_first.load()"));
       return 1;
     });
     first_result = *r.value;
   });
-  wait_until_true([&] { return sf.callers("k") == 1; });
+  ASSERT_TRUE(testing::wait_until([&] { return sf.callers("k") == 1; },
+                                  "sf.callers(\"k\") == 1"));
   sf.forget("k");
   EXPECT_EQ(sf.callers("k"), 0);
   auto second = sf.call("k", [] { return 2; });  // new flight, runs at once
@@ -311,18 +315,21 @@ TEST(Singleflight, StopTokenLetsAFollowerLeaveEarly) {
   std::optional<Singleflight<int, int>::Result> leader_result;
   std::thread leader([&] {
     leader_result = sf.call(9, [&] {
-      wait_until_true([&] { return release.load(); });
+      EXPECT_TRUE(testing::wait_until([&] { return release.load(); },
+                                      "release.load()"));
       return 99;
     });
   });
-  wait_until_true([&] { return sf.callers(9) == 1; });
+  ASSERT_TRUE(testing::wait_until([&] { return sf.callers(9) == 1; },
+                                  "sf.callers(9) == 1"));
   std::stop_source source;
   std::optional<Singleflight<int, int>::Result> follower_result;
   std::thread follower([&] {
     follower_result = sf.call(
         9, [] { return -1; }, source.get_token());
   });
-  wait_until_true([&] { return sf.callers(9) == 2; });
+  ASSERT_TRUE(testing::wait_until([&] { return sf.callers(9) == 2; },
+                                  "sf.callers(9) == 2"));
   source.request_stop();
   follower.join();
   ASSERT_TRUE(follower_result.has_value());
@@ -351,7 +358,8 @@ TEST(Singleflight, WaitsAreReportedAsKindSingleflight) {
   for (int i = 0; i < 3; ++i) {
     pool.emplace_back([&] {
       (void)sf.call(1, [&] {
-        wait_until_true([&] { return sf.callers(1) == 3; });
+        EXPECT_TRUE(testing::wait_until([&] { return sf.callers(1) == 3; },
+                                        "sf.callers(1) == 3"));
         std::this_thread::sleep_for(milliseconds(20));  // let followers park
         return 1;
       });

@@ -13,6 +13,8 @@
 #include "gtest/gtest.h"
 #include "sync/internal/parking_lot.h"
 #include "sync/internal/wait_observer.h"
+#include "tests/testing/wait.h"
+#include "tests/testing/wait_counter.h"
 
 namespace contend {
 namespace {
@@ -20,15 +22,6 @@ namespace {
 using internal::ParkingLot;
 using std::chrono::milliseconds;
 using std::chrono::steady_clock;
-
-template <class Pred>
-void wait_until_true(Pred pred) {
-  const auto give_up = steady_clock::now() + std::chrono::seconds(10);
-  while (!pred()) {
-    ASSERT_LT(steady_clock::now(), give_up) << "condition never held";
-    std::this_thread::yield();
-  }
-}
 
 int compute(int x) { return x * x; }
 
@@ -88,7 +81,9 @@ TEST(WaitGroup, WaitBlocksUntilTheLastDone) {
     wg.wait();
     returned = true;
   });
-  wait_until_true([&] { return ParkingLot::waiter_count(&wg) == 1; });
+  ASSERT_TRUE(
+      testing::wait_until([&] { return ParkingLot::waiter_count(&wg) == 1; },
+                          "ParkingLot::waiter_count(&wg) == 1"));
   wg.done();
   std::this_thread::sleep_for(milliseconds(20));
   EXPECT_FALSE(returned.load());
@@ -108,7 +103,9 @@ TEST(WaitGroup, ReleasesAllWaiters) {
       released++;
     });
   }
-  wait_until_true([&] { return ParkingLot::waiter_count(&wg) == 8; });
+  ASSERT_TRUE(
+      testing::wait_until([&] { return ParkingLot::waiter_count(&wg) == 8; },
+                          "ParkingLot::waiter_count(&wg) == 8"));
   EXPECT_EQ(released.load(), 0);
   wg.done();
   for (auto& t : waiters) t.join();
@@ -132,7 +129,7 @@ TEST(WaitGroup, WaitForSucceedsWhenDoneArrives) {
   WaitGroup wg;
   wg.add(1);
   std::thread t([&] {
-    std::this_thread::sleep_for(milliseconds(20));
+    EXPECT_TRUE(testing::wait_until_parked(&wg, 1));
     wg.done();
   });
   EXPECT_TRUE(wg.wait_for(std::chrono::seconds(30)));
@@ -145,7 +142,9 @@ TEST(WaitGroup, StopTokenCancelsAWaitPromptly) {
   std::stop_source source;
   std::atomic<int> result{-1};
   std::thread waiter([&] { result = wg.wait(source.get_token()) ? 1 : 0; });
-  wait_until_true([&] { return ParkingLot::waiter_count(&wg) == 1; });
+  ASSERT_TRUE(
+      testing::wait_until([&] { return ParkingLot::waiter_count(&wg) == 1; },
+                          "ParkingLot::waiter_count(&wg) == 1"));
   const auto start = steady_clock::now();
   source.request_stop();
   waiter.join();
@@ -188,23 +187,18 @@ TEST(WaitGroup, GoAcceptsMoveOnlyCallables) {
   EXPECT_EQ(seen.load(), 5);
 }
 
-std::atomic<int> wg_waits{0};
-void count_wg_waits(const internal::WaitEvent& e) {
-  if (e.kind == internal::WaitKind::kWaitGroup) wg_waits.fetch_add(1);
-}
-const internal::WaitObserver kWaitGroupObserver{&count_wg_waits, nullptr};
-
 TEST(WaitGroup, WaitsAreReportedAsKindWaitGroup) {
-  internal::set_wait_observer(&kWaitGroupObserver);
-  wg_waits = 0;
   WaitGroup wg;
+  testing::WaitCounter waits(&wg);
   wg.add(1);
   std::thread waiter([&] { wg.wait(); });
-  wait_until_true([&] { return ParkingLot::waiter_count(&wg) == 1; });
+  ASSERT_TRUE(testing::wait_until_parked(&wg, 1));
   wg.done();
   waiter.join();
-  internal::set_wait_observer(nullptr);
-  EXPECT_EQ(wg_waits.load(), 1);
+  EXPECT_EQ(waits.ended(internal::WaitKind::kWaitGroup,
+                        internal::ParkStatus::kUnparked),
+            1);
+  EXPECT_EQ(waits.ended(internal::WaitKind::kWaitGroup), 1);
 }
 
 // --- Always-checked misuse -----------------------------------------------
