@@ -80,8 +80,13 @@ struct ReleaseEvent {
 
 // The observer: two plain function pointers (no virtual call, no allocation).
 // Callbacks run with no contend lock held but may run on any thread,
-// concurrently with each other; they must be thread-safe and must not block on
-// the primitive that reported the event.
+// concurrently with each other; they must be thread-safe and must never park:
+// no blocking contend call (a contended Mutex::lock, a wait of any kind), and
+// nothing else that ends in ParkingLot::park. They run inside the reporting
+// thread's own park or unpark, and a nested park would consume that thread's
+// one permit and leave its waiter record queued. Debug builds check it:
+// "contend: ParkingLot::park: called from a ParkingLot callback". (A
+// std::mutex or other non-contend lock is fine.)
 struct WaitObserver {
   void (*on_wait_end)(const WaitEvent&);              // may be null
   void (*on_contended_release)(const ReleaseEvent&);  // may be null
