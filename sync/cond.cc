@@ -19,6 +19,7 @@
 
 #include "absl/base/attributes.h"
 #include "sync/internal/clock.h"
+#include "sync/internal/fatal.h"
 #include "sync/internal/parking_lot.h"
 #include "sync/internal/wait_observer.h"
 #include "sync/mutex.h"
@@ -45,12 +46,7 @@ using internal::UnparkResult;
 constexpr uintptr_t kTokenSignal = 0xc0d5;
 static_assert(kTokenSignal != internal::kDefaultUnparkToken);
 
-[[noreturn]] ABSL_ATTRIBUTE_COLD ABSL_ATTRIBUTE_NOINLINE void fatal(
-    const char* message) noexcept {
-  std::fprintf(stderr, "%s\n", message);
-  std::fflush(stderr);
-  std::abort();
-}
+using internal::fatal;
 
 }  // namespace
 

@@ -9,16 +9,14 @@
 #include <cstdlib>
 #include <thread>
 
+#include "sync/internal/fatal.h"
 #include "sync/internal/parking_lot.h"
 
 namespace contend {
 namespace {
 
-[[noreturn]] ABSL_ATTRIBUTE_COLD ABSL_ATTRIBUTE_NOINLINE void errgroup_misuse(
-    const char* method, const char* what) {
-  std::fprintf(stderr, "contend: ErrGroup::%s: %s\n", method, what);
-  std::fflush(stderr);
-  std::abort();
+[[noreturn]] void errgroup_misuse(const char* method, const char* what) {
+  internal::fatal_format("contend: ErrGroup::%s: %s", method, what);
 }
 
 class ThreadPerTaskExecutor final : public ErrGroup::Executor {

@@ -12,6 +12,8 @@
 #include <cstdlib>
 #include <string>
 
+#include "sync/internal/fatal.h"
+
 namespace contend {
 
 std::chrono::nanoseconds LazyRetryOptions::backoff(uint32_t failures,
@@ -45,21 +47,16 @@ namespace contend::internal {
 void lazy_retry_check_options(const LazyRetryOptions& options) {
   // NaN fails the comparison, so !(m >= 1) rejects it with values below 1.
   if (options.multiplier >= 1.0 && std::isfinite(options.multiplier)) return;
-  std::fprintf(stderr,
-               "contend: LazyRetry::LazyRetry: multiplier must be finite and "
-               ">= 1 (got %g)\n",
-               options.multiplier);
-  std::fflush(stderr);
-  std::abort();
+  internal::fatal_format(
+      "contend: LazyRetry::LazyRetry: multiplier must be finite and >= 1 "
+      "(got %g)",
+      options.multiplier);
 }
 
 void lazy_retry_bad_value_access(const absl::Status& status) {
   const std::string text = status.ToString();
-  std::fprintf(stderr,
-               "contend: LazyRetry::Result::value: result is not OK (%s)\n",
-               text.c_str());
-  std::fflush(stderr);
-  std::abort();
+  internal::fatal_format(
+      "contend: LazyRetry::Result::value: result is not OK (%s)", text.c_str());
 }
 
 }  // namespace contend::internal

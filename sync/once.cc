@@ -8,20 +8,12 @@
 #include <cstdlib>
 
 #include "absl/base/attributes.h"
+#include "sync/internal/fatal.h"
 #include "sync/internal/parking_lot.h"
 #include "sync/internal/thread_id.h"
 
 namespace contend {
-namespace {
-
-[[noreturn]] ABSL_ATTRIBUTE_COLD ABSL_ATTRIBUTE_NOINLINE void once_misuse(
-    const char* what) {
-  std::fprintf(stderr, "contend: Once::call: %s\n", what);
-  std::fflush(stderr);
-  std::abort();
-}
-
-}  // namespace
+namespace {}  // namespace
 
 bool Once::begin_run() {
   // Linux tids are positive ints, so tid << 1 fits in 32 bits and is >= 2
@@ -44,9 +36,9 @@ bool Once::begin_run() {
     }
     // Running.
     if ((s & ~kWaitersBit) == me) {
-      once_misuse(
-          "recursive call from inside f on the thread running it (would "
-          "deadlock)");
+      internal::fatal(
+          "contend: Once::call: recursive call from inside f on the thread "
+          "running it (would deadlock)");
     }
     if ((s & kWaitersBit) == 0) {
       // Acquire (both outcomes): a failure may reload kDone, whose run we

@@ -8,16 +8,14 @@
 #include <cstdlib>
 #include <exception>
 
+#include "sync/internal/fatal.h"
 #include "sync/internal/parking_lot.h"
 
 namespace contend {
 namespace {
 
-[[noreturn]] ABSL_ATTRIBUTE_COLD ABSL_ATTRIBUTE_NOINLINE void wait_group_misuse(
-    const char* method, const char* what) {
-  std::fprintf(stderr, "contend: WaitGroup::%s: %s\n", method, what);
-  std::fflush(stderr);
-  std::abort();
+[[noreturn]] void wait_group_misuse(const char* method, const char* what) {
+  internal::fatal_format("contend: WaitGroup::%s: %s", method, what);
 }
 
 }  // namespace
@@ -95,9 +93,7 @@ void WaitGroup::task_threw() noexcept {
     what = e.what();
   } catch (...) {
   }
-  std::fprintf(stderr, "contend: WaitGroup::go: task threw: %s\n", what);
-  std::fflush(stderr);
-  std::abort();
+  internal::fatal_format("contend: WaitGroup::go: task threw: %s", what);
 }
 
 }  // namespace contend

@@ -4,6 +4,8 @@
 
 #include <unistd.h>
 
+#include <cstdarg>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 
@@ -21,6 +23,15 @@ void fatal(const char* message) noexcept {
   ssize_t ignored = ::write(STDERR_FILENO, buf, n);
   (void)ignored;
   std::abort();
+}
+
+void fatal_format(const char* format, ...) noexcept {
+  char buf[512];
+  va_list ap;
+  va_start(ap, format);
+  std::vsnprintf(buf, sizeof(buf), format, ap);
+  va_end(ap);
+  fatal(buf);
 }
 
 }  // namespace contend::internal

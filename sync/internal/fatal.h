@@ -18,6 +18,11 @@ namespace contend::internal {
 [[noreturn]] ABSL_ATTRIBUTE_COLD ABSL_ATTRIBUTE_NOINLINE void fatal(
     const char* message) noexcept;
 
+// The same with a printf-style message (truncated to 511 bytes), for
+// messages that carry a value: fatal_format("contend: %s::%s: %s", ...).
+[[noreturn]] ABSL_ATTRIBUTE_COLD ABSL_ATTRIBUTE_NOINLINE void fatal_format(
+    const char* format, ...) noexcept ABSL_PRINTF_ATTRIBUTE(1, 2);
+
 }  // namespace contend::internal
 
 #endif  // CONTEND_SYNC_INTERNAL_FATAL_H_

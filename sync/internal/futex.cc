@@ -14,15 +14,14 @@
 
 #include "absl/base/attributes.h"
 #include "sync/internal/atomic.h"
+#include "sync/internal/fatal.h"
 
 namespace contend::internal {
 namespace {
 
-[[noreturn]] ABSL_ATTRIBUTE_COLD ABSL_ATTRIBUTE_NOINLINE void futex_fatal(
-    const char* what, int err) noexcept {
-  std::fprintf(stderr, "contend: %s: unexpected errno %d (%s)\n", what, err,
+[[noreturn]] void futex_fatal(const char* what, int err) noexcept {
+  fatal_format("contend: %s: unexpected errno %d (%s)", what, err,
                std::strerror(err));
-  std::abort();
 }
 
 // The kernel never writes through the address for WAIT or WAKE; the cast only

@@ -6,25 +6,17 @@
 #include <cstdlib>
 
 #include "absl/base/attributes.h"
+#include "sync/internal/fatal.h"
 
 namespace contend::internal {
-namespace {
-
-[[noreturn]] ABSL_ATTRIBUTE_COLD ABSL_ATTRIBUTE_NOINLINE void parker_fatal(
-    const char* msg) noexcept {
-  std::fputs(msg, stderr);
-  std::fputc('\n', stderr);
-  std::abort();
-}
-
-}  // namespace
+namespace {}  // namespace
 
 ABSL_ATTRIBUTE_NOINLINE bool Parker::park_slow(uint32_t prev,
                                                int64_t deadline_ns) noexcept {
   if (prev != kEmpty) {
     // prev == kParked: another thread is inside park() (INV-OWNER broken).
     // The fetch_sub already corrupted the word, so there is nothing to undo.
-    parker_fatal("contend: Parker::park: called concurrently by two threads");
+    fatal("contend: Parker::park: called concurrently by two threads");
   }
   // state_ is PARKED. By INV-OWNER only unpark() changes it now, and only to
   // NOTIFIED, so each check below sees either PARKED or NOTIFIED.
