@@ -8,7 +8,11 @@ threads) and tends to stay there for the rest of the process, so repetitions
 inside one process are not independent samples. Usage (after
 `bazel build -c opt //bench/sync:mutex_benchmark`):
 
-    /usr/bin/python3 bench/sync/w2_runs.py [processes] [binary]
+    /usr/bin/python3 bench/sync/w2_runs.py [processes] [binary] [--loaded]
+
+--loaded drops --wait_quiet (which waits for other processes to go idle): for a
+machine that never gets quiet. Absolute numbers are then meaningless; the
+ratios between locks measured in the same process still compare.
 """
 
 import json
@@ -19,9 +23,9 @@ import sys
 LOCKS = ("ContendMutexLock", "StdMutexLock", "AbslMutexLock", "TbbSpinMutexLock")
 
 
-def one_process(binary: str) -> dict[str, float]:
+def one_process(binary: str, wait_quiet: bool = True) -> dict[str, float]:
     out = subprocess.run(
-        [binary, "--wait_quiet",
+        [binary] + (["--wait_quiet"] if wait_quiet else []) + [
          "--benchmark_filter=BM_W2<.*>/(2|4)/",
          "--benchmark_repetitions=3",
          "--benchmark_enable_random_interleaving=true",
@@ -37,9 +41,11 @@ def one_process(binary: str) -> dict[str, float]:
 
 
 def main() -> None:
-    n = int(sys.argv[1]) if len(sys.argv) > 1 else 10
-    binary = sys.argv[2] if len(sys.argv) > 2 else "bazel-bin/bench/sync/mutex_benchmark"
-    runs = [one_process(binary) for _ in range(n)]
+    args = [a for a in sys.argv[1:] if a != "--loaded"]
+    wait_quiet = "--loaded" not in sys.argv[1:]
+    n = int(args[0]) if len(args) > 0 else 10
+    binary = args[1] if len(args) > 1 else "bazel-bin/bench/sync/mutex_benchmark"
+    runs = [one_process(binary, wait_quiet) for _ in range(n)]
     print("| process | T | contend::Mutex | std::mutex | absl::Mutex | tbb::spin_mutex "
           "| contend/std | contend/absl | contend/tbb |")
     print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
