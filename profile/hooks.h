@@ -6,10 +6,10 @@
 // and the per-thread timeline ring buffers. Internal (contend::internal);
 // users control all of it through profile/profile.h.
 //
-// Layering (DESIGN.md §1): depends only on sync/internal. The primitives do
-// not call into this file at all: the ParkingLot reports to whatever observer
-// is installed (sync/internal/wait_observer.h), and this file installs its
-// observer only while a profile or the timeline is enabled. With everything
+// Layering (ARCHITECTURE.md §1): depends only on sync/internal. The primitives
+// do not call into this file at all: the ParkingLot reports to whatever
+// observer is installed (sync/internal/wait_observer.h), and this file installs
+// its observer only while a profile or the timeline is enabled. With everything
 // off the cost is the ParkingLot's one acquire load of a null pointer in its
 // slow paths.
 //
@@ -211,7 +211,7 @@ TimelineSnapshot timeline_snapshot();
 // Not covered: the label table in sync/internal (wait_label()), so a child
 // of a process that forked while another thread was looking up a label can
 // block in its first profiled wait; fixing that needs the label carried by
-// the primitive (issue 13, left to the sync/ owners).
+// the primitive, which is a change to sync/, not to the profiler.
 void profiler_register_fork_handlers();
 
 }  // namespace contend::internal

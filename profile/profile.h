@@ -228,9 +228,9 @@ void stop_timeline();
 // went backwards is 0 long).
 void write_timeline_json(std::ostream& out);
 
-// Analysis (seed section 1): how much waiting each site causes per second of
-// wall-clock time and what that implies for scalability. The serialized
-// fraction f is estimated as cumulative wait per second / 1 s (the seed's
+// Analysis (from *sync — Senior*): how much waiting each site causes per second
+// of wall-clock time and what that implies for scalability. The serialized
+// fraction f is estimated as cumulative wait per second / 1 s (the article's
 // rule: 50 ms of waiting per second means ~5% of the work is serialized),
 // clamped to [0, 1]; Amdahl's law then caps the speedup at 1/f (5% -> 20x)
 // regardless of core count. It is an estimate: it assumes the waiting time

@@ -43,8 +43,9 @@ namespace contend {
 // Memory ordering: everything a thread did before set() happens-before the
 //   return of every wait*() that returns true and of every is_set() that
 //   returns true (release RMW in set() pairs with the acquire load in
-//   is_set()/wait*()). A false result gives no ordering. This is the seed's
-//   "channel close happens-before the receive that observes it" (section 10).
+//   is_set()/wait*()). A false result gives no ordering. This is the Go memory
+//   model's "the closing of a channel is synchronized before a receive that
+//   returns because the channel is closed".
 // Misuse: none possible beyond use after destruction (undefined).
 // Cost: sizeof(Event) == 4 (static_assert in event.cc). is_set() and a wait on
 //   a set Event: one acquire load. set() with no waiter: one RMW, no syscall.

@@ -1,10 +1,10 @@
 // Copyright 2026 The contend Authors.
 //
 // LazyRetry: lazy initialization that caches success forever and retries
-// failure after a backoff -- the seed article's fix for "Once caching an
-// error" (section 13, checklist item 7: retryable init uses a guard with a
-// generation counter and backoff, not Once). The issue called this type
-// RetryableOnce; one name per concept, so it is named after its header.
+// failure after a backoff -- the fix *sync — Senior* gives for "Once caching
+// an error" (retryable initialization uses a guard with a generation counter
+// and backoff, not Once). One name per concept, so it is named after its
+// header (not RetryableOnce).
 
 #ifndef CONTEND_SYNC_LAZY_RETRY_H_
 #define CONTEND_SYNC_LAZY_RETRY_H_
@@ -41,7 +41,7 @@ namespace contend {
 //   u)
 // after that failure, u uniform in [0, 1) from the failing thread's
 // contend::internal PRNG. Jitter spreads the retries of many processes that
-// failed together (a downstream rolling deploy, seed section 13) so they do
+// failed together (a downstream rolling deploy) so they do
 // not return in lockstep; with jitter in [0, 1] the delay stays in
 // [(1 - jitter) * d, d], so max_backoff is a true upper bound.
 //

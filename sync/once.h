@@ -2,13 +2,13 @@
 //
 // Once, OnceFunc, OnceValue: run a function exactly once, lazily, with a
 // happens-before edge from that run to every caller (Go's sync.Once and its
-// Go 1.21 helpers; seed article section 7).
+// Go 1.21 helpers).
 //
 // Once is for non-retryable initialization. If the initialization can fail
 // and should be retried later (dialing a server, reading a file that may not
 // exist yet), use contend::LazyRetry (sync/lazy_retry.h) instead: a Once that
-// caches an error keeps returning it until the process restarts (seed
-// section 13, "Once caching an error").
+// caches an error keeps returning it until the process restarts ("Once
+// caching an error" in *sync — Senior*).
 
 #ifndef CONTEND_SYNC_ONCE_H_
 #define CONTEND_SYNC_ONCE_H_

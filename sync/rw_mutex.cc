@@ -16,7 +16,7 @@
 // the reader field, and the writer waits for it to reach zero. A read
 // lock+unlock is therefore exactly two RMWs on one line whatever happens.
 //
-// Why waiters spin first. The seed's table (section 4) has RWMutex losing to
+// Why waiters spin first. The RWMutex table of *sync — Senior* has it losing to
 // Mutex at 50 ns critical sections; the cost there is not the reader count
 // but the futex round trip (a few us) that Go's RWMutex pays whenever a
 // reader meets a writer, 100x the critical section. Waiters here spin with
@@ -27,8 +27,8 @@
 // Why a writer's unlock barges instead of always handing off. Go's RWMutex
 // (and this file's first version) hands the lock to every waiting reader at
 // each writer unlock, then lets the next writer claim it: strict
-// alternation. With a writer that re-locks at once (the seed's 4 readers +
-// 1 writer table) every write then costs a round of wakeups: the readers
+// alternation. With a writer that re-locks at once (the article's 4 readers
+// + 1 writer table) every write then costs a round of wakeups: the readers
 // must be scheduled before the writer's next claim can drain them, and the
 // writer sleeps meanwhile (~20,000 context switches per 100,000 ops). Here
 // an unlock wakes only the oldest waiter to compete (Go's Mutex normal

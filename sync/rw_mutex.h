@@ -65,7 +65,8 @@ namespace contend {
 //      std::condition_variable_any work with it.
 // Thread safety: every member may be called concurrently (within the
 //   Requires above).
-// Memory ordering (the seed's section 10, as happens-before between calls):
+// Memory ordering (as happens-before between calls, as Go's memory model
+// states it for sync.RWMutex):
 //  - unlock() happens-before the next lock() and every later lock_shared()
 //    that returns (or try_* that returns true);
 //  - unlock_shared() happens-before the next lock() that returns, but not
@@ -79,8 +80,8 @@ namespace contend {
 //    "contend: RWMutex::unlock_shared: no reader holds the lock" (an extra
 //    unlock_shared() while other readers hold the lock is undetectable and
 //    undefined).
-//  - Recursive read locking while a writer is queued (the seed's "RLock
-//    recursion" production deadlock, section 4): in debug builds (NDEBUG not
+//  - Recursive read locking while a writer is queued (the "RLock recursion"
+//    production deadlock of *sync — Senior*): in debug builds (NDEBUG not
 //    defined) a blocking lock_shared*() by a thread that already holds this
 //    RWMutex for reading, made while a writer is queued, terminates with
 //    "contend: RWMutex::lock_shared: RLock recursion deadlock: ..." instead of
@@ -108,7 +109,7 @@ namespace contend {
 //   The clock is read only by timed waits and around parking. Never
 //   allocates. Numbers: bench/sync/RESULTS.md, section "RWMutex"
 //   (//bench/sync:rw_mutex_benchmark): read lock+unlock ~0.5x
-//   std::shared_mutex; the seed's 4-readers-1-writer table at 50 ns sections
+//   std::shared_mutex; the article's 4-readers-1-writer table at 50 ns
 //   ~0.65x contend::Mutex.
 //
 // Example:

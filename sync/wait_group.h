@@ -28,9 +28,9 @@ namespace contend {
 // Model: a counter of unfinished tasks and the set of threads blocked in a
 // wait. add(n) adds n to the counter, done() subtracts one, and the wait
 // family blocks until the counter is zero. Prefer go(f): it counts the task
-// before its thread starts and marks it done when f returns, so the seed's
-// "Add inside the goroutine" race (section 8, postmortem in section 13)
-// cannot be written.
+// before its thread starts and marks it done when f returns, so the "Add
+// inside the goroutine" race (Go's WaitGroup docs: "calls with a positive
+// delta ... must happen before a Wait") cannot be written.
 //
 // Contract:
 //  - Requires: add() with a positive delta that starts a new batch (counter

@@ -1,4 +1,4 @@
-"""Compiler flags shared by every contend target (one place, per STYLE.md §BUILD)."""
+"""Compiler flags shared by every contend target (one place: ARCHITECTURE.md §5)."""
 
 # Warnings are errors for project code. Frame pointers stay on so the profiler's stack
 # walk (profile/) sees every frame of contend's own code.

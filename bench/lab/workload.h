@@ -24,7 +24,7 @@ namespace contend::lab {
 //  - writers < 0 (default): every thread draws each op from its own PRNG
 //    (seeded from `seed` and the thread index): shared with probability
 //    read_share, exclusive otherwise;
-//  - writers >= 0: dedicated roles, the seed article's "4 readers, 1 writer":
+//  - writers >= 0: dedicated roles, *sync — Senior*'s "4 readers, 1 writer":
 //    threads [0, writers) only write, the others only read; read_share is
 //    ignored.
 // A primitive without a shared mode (Mutex, std::mutex) runs shared ops

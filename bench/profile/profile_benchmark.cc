@@ -1,9 +1,9 @@
 // Copyright 2026 The contend Authors.
 //
-// What profiling costs (issue 5):
+// What profiling costs:
 //  - Contended contend::Mutex throughput (W2 of bench/sync: each thread
 //    loops {lock; ~50 ns of work; unlock; ~50 ns outside}, one dependent
-//    chain) with profiling off, mutex fraction 1000, the seed's production
+//    chain) with profiling off, mutex fraction 1000, the article's production
 //    setting (fraction 1000 + block rate 1 ms), and everything at 1.
 //    Target: fraction 1000 within 3% of off. std::mutex as the peer.
 //  - Uncontended lock/unlock with profiling off vs on (target: no change;
@@ -50,7 +50,7 @@ using internal::monotonic_now_ns;
 enum Mode : int64_t {
   kOff = 0,
   kFraction1000 = 1,  // set_mutex_profile_fraction(1000)
-  kProduction = 2,    // fraction 1000 + block rate 1 ms (seed, section 2)
+  kProduction = 2,    // fraction 1000 + block rate 1 ms (sync — Senior)
   kEverything = 3,    // fraction 1 + block rate 1 ns: every event
 };
 

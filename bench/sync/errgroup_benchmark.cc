@@ -1,6 +1,6 @@
 // Copyright 2026 The contend Authors.
 //
-// ErrGroup fan-out (issue 4): 1,000 trivial tasks with limit 8, per
+// ErrGroup fan-out: 1,000 trivial tasks with limit 8, per
 // iteration, so time/iteration / 1000 = cost per task.
 //
 //   bazel run -c opt //bench/sync:errgroup_benchmark --

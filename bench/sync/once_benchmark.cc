@@ -1,6 +1,6 @@
 // Copyright 2026 The contend Authors.
 //
-// The completed-Once fast path (issue 4) against its floor and its peers:
+// The completed-Once fast path against its floor and its peers:
 //
 //   bazel run -c opt //bench/sync:once_benchmark -- --benchmark_repetitions=5
 //

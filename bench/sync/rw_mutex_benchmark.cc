@@ -1,7 +1,7 @@
 // Copyright 2026 The contend Authors.
 //
 // contend::RWMutex against std::shared_mutex, absl::Mutex (reader mode),
-// contend::Mutex and std::mutex (issue 3), one binary:
+// contend::Mutex and std::mutex, one binary:
 //
 //   bazel run -c opt //bench/sync:rw_mutex_benchmark --
 //       --benchmark_repetitions=5 --benchmark_report_aggregates_only=true
@@ -13,10 +13,10 @@
 //                            thread op.
 //  W1Write/<lock>/threads:1  uncontended write lock+unlock.
 //  ReadShared/<lock>/T       T threads read-lock+unlock ONE lock, no work:
-//                            the reader-count cache line bouncing the seed
-//                            (section 4) blames. Counter ns_per_op = wall /
+//                            the reader-count cache line bouncing that
+//                            *sync — Senior* blames. Counter ns_per_op = wall /
 //                            total ops.
-//  W3/<lock>/<cs_ns>         the seed's table: 4 readers + 1 writer, each
+//  W3/<lock>/<cs_ns>         the article's table: 4 readers + 1 writer, each
 //                            critical section <cs_ns> of calibrated busy work
 //                            (50 and 5000), no work outside. Each thread does
 //                            a fixed share (1/5) of the ops, so a lock's
@@ -301,7 +301,7 @@ CONTEND_RW_W3(NoLock);
 
 int main(int argc, char** argv) {
   // Debian builds Abseil without NDEBUG, which leaves deadlock detection on
-  // and makes absl::Mutex ~3.5x slower than a release build (issue 3).
+  // and makes absl::Mutex ~3.5x slower than a release build (measured here).
   absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
   contend::bench::busy_calibration();  // before any timing
   benchmark::Initialize(&argc, argv);

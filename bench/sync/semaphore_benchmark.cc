@@ -1,6 +1,6 @@
 // Copyright 2026 The contend Authors.
 //
-// contend::Semaphore against std::counting_semaphore (issue 4):
+// contend::Semaphore against std::counting_semaphore:
 //
 //   bazel run -c opt //bench/sync:semaphore_benchmark --
 //   --benchmark_repetitions=5

@@ -1,6 +1,6 @@
 // Copyright 2026 The contend Authors.
 //
-// contend::WaitGroup costs (issue 4):
+// contend::WaitGroup costs:
 //
 //   bazel run -c opt //bench/sync:wait_group_benchmark --
 //   --benchmark_repetitions=5

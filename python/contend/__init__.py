@@ -14,7 +14,7 @@ Ctrl-C::
     ready.wait(timeout=1.0)
 
 ``contend.lab`` measures which primitive a workload should use on this machine
-(``contend.lab.matrix()`` runs the seed article's decision matrix);
+(``contend.lab.matrix()`` runs the *sync — Senior* article's decision matrix);
 ``contend.profile`` exposes the contention profiler.
 """
 

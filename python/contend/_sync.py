@@ -155,8 +155,8 @@ class RWMutex:
     """A reader/writer lock (Go's ``sync.RWMutex``), writer-preferring.
 
     Any number of readers or one writer hold it. Once a writer waits, new
-    readers wait behind it, so writers never starve. Consequence (the seed
-    article's "RLock recursion" deadlock): a thread must not take the read
+    readers wait behind it, so writers never starve. Consequence (the
+    "RLock recursion" deadlock of *sync — Senior*): a thread must not take the read
     lock again while it holds it -- the bindings raise RuntimeError instead
     of deadlocking, as they do for upgrading a read lock to a write lock.
     Locks are released by the thread that acquired them (RuntimeError

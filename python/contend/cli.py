@@ -1,7 +1,7 @@
 """``python3 -m contend lab``: the lab command line (what ``tools/lab`` runs).
 
-With no flags it runs the seed's decision matrix in about a minute, prints the
-seed's tables with measured numbers and a recommendation per row on stdout,
+With no flags it runs the article's decision matrix in about a minute, prints the
+article's tables with measured numbers and a recommendation per row on stdout,
 reports progress on stderr, and writes ``lab-out/`` (report.md, results.json,
 results.csv, PNG plots, and the run's contention profile as pprof files).
 """
@@ -29,7 +29,7 @@ _EXPERIMENTS = {
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="tools/lab",
-        description="Run the seed article's lock decision matrix on this machine "
+        description="Run the lock decision matrix of *sync — Senior* on this machine "
         "and say which primitive to use.",
     )
     p.add_argument(

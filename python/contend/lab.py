@@ -1,6 +1,6 @@
 """The contention lab: measure which primitive to use, on this machine.
 
-The seed article's decisions are all "measure production-shaped traffic".
+The *sync — Senior* article's decisions are all "measure production-shaped traffic".
 This module runs contention workloads on native threads (the C++ engine in
 bench/lab, bound into ``contend._native``) and returns typed results:
 
@@ -9,7 +9,7 @@ bench/lab, bound into ``contend._native``) and returns typed results:
     ...              read_share=0.95, critical_ns=[100, 5000], duration=0.2)
     >>> rs.to_dataframe()[["primitive", "critical_ns", "ops_per_sec"]]
 
-:func:`matrix` runs the seed's whole decision matrix (RWMutex vs Mutex by read
+:func:`matrix` runs the article's whole decision matrix (RWMutex vs Mutex by read
 share and hold time, the 4-readers/1-writer 50 ns vs 5 us table, the
 crossover hold time, thread scaling) and returns a :class:`MatrixReport` with
 the tables and one recommendation per row; ``tools/lab`` prints it and writes
@@ -77,7 +77,7 @@ class Workload:
             ``writers`` is None. Primitives without a shared mode (Mutex)
             take the exclusive lock for those operations.
         writers: None: every thread draws each op; an int N: threads [0, N)
-            only write and the rest only read (the seed's "4 readers, 1
+            only write and the rest only read (the article's "4 readers, 1
             writer" is ``threads=5, writers=1``).
         critical_ns: busy work while holding the lock, in ns.
         outside_ns: busy work between operations, in ns.
@@ -367,7 +367,7 @@ def run(
 
 
 # --------------------------------------------------------------------------
-# The seed's decision matrix
+# The article's decision matrix
 # --------------------------------------------------------------------------
 
 # Seed section 4: "Read share | Hold time | Better choice".
@@ -392,7 +392,7 @@ SEED_CROSSOVER_NS = 1000.0
 
 
 def seed_recommendation(share_bucket: str, hold_bucket: str) -> str:
-    """The seed's "better choice" for a cell of its section-4 table."""
+    """The article's "better choice" for a cell of its section-4 table."""
     if share_bucket == ">99%":
         return "atomic.Pointer + copy-on-write"
     if share_bucket == "95-99%":
@@ -407,11 +407,11 @@ class MatrixConfig:
     ``threads`` is used by the read-share table (None: one per CPU, at least
     2 -- like Go's RunParallel, which runs GOMAXPROCS goroutines; more
     threads than CPUs measures preemption of lock holders more than the
-    lock) and is the top of the scaling sweep; the seed table and the crossover use the seed's 4 readers + 1
+    lock) and is the top of the scaling sweep; table (b) and the crossover use the article's 4 readers + 1
     writer. ``duration`` is the target seconds per run; ``repetitions`` runs
     are interleaved and their median is reported. ``margin``: RWMutex is
     recommended only if it is at least this much faster (ratio - 1), since
-    the seed's default is Mutex and smaller gains are within noise here.
+    the article's default is Mutex and smaller gains are within noise here.
     """
 
     experiments: tuple[str, ...] = ("rw", "seed", "crossover", "scaling")
@@ -474,7 +474,7 @@ class RwCell:
     speedup: float  # rwmutex / mutex throughput
     measured: str  # "RWMutex" or "Mutex"
     seed: str
-    agrees: bool | None  # None where the seed recommends neither lock
+    agrees: bool | None  # None where the article recommends neither lock
     recommendation: str
 
 
@@ -535,7 +535,7 @@ class MatrixReport:
         return None
 
     def tables_text(self) -> str:
-        """The seed's tables with measured numbers, as plain text."""
+        """The article's tables with measured numbers, as plain text."""
         from contend import report
 
         return report.tables_text(self)
@@ -714,13 +714,13 @@ def matrix(
     progress: Progress | None = None,
     **overrides: Any,
 ) -> MatrixReport:
-    """Runs the seed's decision matrix on this machine.
+    """Runs the article's decision matrix on this machine.
 
     Experiments (``config.experiments``):
       * ``"rw"``: RWMutex vs Mutex by read share (>99%, 95-99%, 70-95%,
         <70%) x hold time (<1 us, >1 us) -- table (a), one recommendation per
-        cell next to the seed's.
-      * ``"seed"``: the seed's 4 readers + 1 writer table at 50 ns and 5 us
+        cell next to the article's.
+      * ``"seed"``: the article's 4 readers + 1 writer table at 50 ns and 5 us
         critical sections, with std/absl peers -- table (b).
       * ``"crossover"``: hold-time sweep with 4 readers + 1 writer, the hold
         time where the reader/writer lock starts to win -- table (c).

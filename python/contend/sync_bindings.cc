@@ -114,7 +114,7 @@ struct PyRWMutex {
   // GIL-guarded: who holds the lock. C++ requires unlock()/unlock_shared()
   // on the thread that acquired (rw_mutex.h, Requires), so the bindings
   // enforce it with RuntimeError. A blocking read lock by a thread that
-  // already holds one is the seed's "RLock recursion" deadlock (section 4:
+  // already holds one is the "RLock recursion" deadlock (*sync — Senior*:
   // it hangs as soon as a writer queues between the two); C++ catches it
   // only in debug builds and only when a writer is queued, so the bindings
   // refuse it always, like the upgrade (lock() while reading).

@@ -2,7 +2,7 @@
 //
 // internal::fatal: the one misuse reporter. Misuse that corrupts state and is
 // cheap to detect terminates the process with a message of the form
-// "contend: <Type>::<method>: <what>" (STYLE.md, "Misuse policy"); every such
+// "contend: <Type>::<method>: <what>" (ARCHITECTURE.md §5); every such
 // message has a death test.
 
 #ifndef CONTEND_SYNC_INTERNAL_FATAL_H_

@@ -2,7 +2,7 @@
 //
 // The WaitObserver seam: how the profiler (profile/) learns about every wait
 // and every contended release without sync/internal depending on profile/
-// (DESIGN.md §1: arrows point down).
+// (ARCHITECTURE.md §1: arrows point down).
 //
 // The ParkingLot reports two kinds of events through one process-wide
 // observer:

@@ -41,7 +41,7 @@ echo "$out"
 [ "$(tail -n 1 <<<"$out")" = "consumer: OK" ] || fail "app did not print 'consumer: OK'"
 
 # 2. Every target visible to a consumer, in the modules that hold public targets
-#    (DESIGN.md §1; shard/ and pool/ join as they land). `@contend//...` cannot be used:
+#    (ARCHITECTURE.md §1; shard/ and pool/ join as they land). `@contend//...` cannot be used:
 #    Bazel 4.2.3 does not apply contend's .bazelignore to it and walks into bazel-*.
 pattern=""
 for m in sync profile shard pool python; do
