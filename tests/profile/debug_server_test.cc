@@ -175,9 +175,9 @@ TEST_F(DebugServerTest, PortInUseIsAnErrorAndMoveTransfersOwnership) {
 TEST_F(DebugServerTest, GoToolPprofReadsTheEndpoint) {
   const std::string go = profile_testing::FindGo();
   if (go.empty()) {
-    GTEST_SKIP() << "go not found (/usr/bin/go or $PATH): install Debian's "
-                    "golang-go (tools/setup) to run go tool pprof against "
-                    "the endpoint";
+    GTEST_SKIP() << "missing tool: go (/usr/bin/go or $PATH): install "
+                    "Debian's golang-go (tools/setup) to run go tool pprof "
+                    "against the endpoint";
   }
   absl::StatusOr<contend::profile::DebugServer> server =
       contend::profile::serve_debug(0);
@@ -309,7 +309,7 @@ TEST_F(DebugServerTest, SecondsGivesADeltaProfile) {
 
 TEST_F(DebugServerTest, GoToolPprofSecondsSeesOnlyThoseSeconds) {
   const std::string go = profile_testing::FindGo();
-  if (go.empty()) GTEST_SKIP() << "go not found: install golang-go";
+  if (go.empty()) GTEST_SKIP() << "missing tool: go: install golang-go";
   absl::StatusOr<contend::profile::DebugServer> server =
       contend::profile::serve_debug(0);
   ASSERT_TRUE(server.ok()) << server.status();

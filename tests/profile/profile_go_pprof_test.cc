@@ -95,10 +95,11 @@ class GoPprofTest : public ::testing::Test {
   void SetUp() override {
     go_ = profile_testing::FindGo();
     if (go_.empty()) {
-      GTEST_SKIP() << "go not found (/usr/bin/go or $PATH): install Debian's "
-                      "golang-go (tools/setup) to check pprof compatibility; "
-                      "//tests/profile:profile_test checks the same output "
-                      "with the in-repo decoder";
+      GTEST_SKIP()
+          << "missing tool: go (/usr/bin/go or $PATH): install "
+             "Debian's golang-go (tools/setup) to check pprof compatibility; "
+             "//tests/profile:profile_test checks the same output "
+             "with the in-repo decoder";
     }
     contend::profile::set_mutex_profile_fraction(1);
     contend::profile::set_block_profile_rate(1);

@@ -141,7 +141,7 @@ TEST_F(TimelineTest, JsonParsesAndSlicesNestPerThread) {
 
   const std::string python =
       profile_testing::FindExecutable("/usr/bin/python3", "python3");
-  if (python.empty()) GTEST_SKIP() << "python3 not found; JSON not checked";
+  if (python.empty()) GTEST_SKIP() << "missing tool: python3; JSON not checked";
   std::string out;
   EXPECT_EQ(profile_testing::RunCommand(
                 python + " -m json.tool " + path + " > /dev/null", &out),
@@ -166,7 +166,7 @@ TEST_F(TimelineTest, JsonParsesAndSlicesNestPerThread) {
 TEST_F(TimelineTest, CheckerRejectsPartialOverlap) {
   const std::string python =
       profile_testing::FindExecutable("/usr/bin/python3", "python3");
-  if (python.empty()) GTEST_SKIP() << "python3 not found";
+  if (python.empty()) GTEST_SKIP() << "missing tool: python3";
   const std::string path = profile_testing::TempDir() + "/bad.json";
   ASSERT_TRUE(profile_testing::WriteFile(
       path,
@@ -207,7 +207,7 @@ TEST_F(TimelineTest, JsonIsValidUtf8ForAnyThreadNameAndLabel) {
   contend::internal::clear_wait_label(&key);
   const std::string python =
       profile_testing::FindExecutable("/usr/bin/python3", "python3");
-  if (python.empty()) GTEST_SKIP() << "python3 not found; JSON not checked";
+  if (python.empty()) GTEST_SKIP() << "missing tool: python3; JSON not checked";
   const std::string script = profile_testing::TempDir() + "/utf8.py";
   ASSERT_TRUE(profile_testing::WriteFile(script, R"PY(
 import json, sys

@@ -111,7 +111,8 @@ def test_sweep_is_a_cartesian_product_and_to_dataframe():
     assert len(rs) == 8
     assert [r.repetition for r in rs] == [0] * 4 + [1] * 4
     assert len(rs.where(primitive="mutex")) == 4
-    pd = pytest.importorskip("pandas")
+    pd = pytest.importorskip(
+        "pandas", reason="missing tool: pandas (Debian python3-pandas)")
     df = rs.to_dataframe()
     assert isinstance(df, pd.DataFrame)
     assert len(df) == 8
