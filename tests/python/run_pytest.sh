@@ -11,17 +11,6 @@ export PYTHONDONTWRITEBYTECODE=1
 export MPLBACKEND=Agg
 export MPLCONFIGDIR="${TEST_TMPDIR:-/tmp}/matplotlib"
 export HOME="${TEST_TMPDIR:-$HOME}"
-# Sanitizer builds (--config=tsan/asan): the extension needs its runtime
-# loaded before the (uninstrumented) interpreter starts.
-deps=$(ldd "$root/python/contend/_native.so" 2>/dev/null || true)
-for rt in tsan asan; do
-  lib=$(awk -v rt="lib$rt" '$1 ~ rt {print $3; exit}' <<<"$deps")
-  if [ -n "$lib" ]; then
-    export LD_PRELOAD="$lib${LD_PRELOAD:+:$LD_PRELOAD}"
-    export CONTEND_SANITIZER="$rt"
-  fi
-done
-if [ "${CONTEND_SANITIZER:-}" = tsan ]; then
-  export TSAN_OPTIONS="${TSAN_OPTIONS:+$TSAN_OPTIONS:}suppressions=$root/tests/python/tsan.supp"
-fi
+# No sanitizer branch: these tests are tagged no_sanitizer (BUILD.bazel), so a
+# sanitizer config never runs them.
 exec /usr/bin/python3 "$root/tests/python/pytest_main.py" "$root/tests/python/$1"
