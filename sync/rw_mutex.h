@@ -55,8 +55,12 @@ namespace contend {
 //      in before the next writer -- Go's RWMutex alternation, paid for only
 //      when someone has waited 1 ms. A parked thread whose lock became free
 //      while a watcher was on duty waits at most for the watcher's timer.
-//    * No spurious failure: try_lock()/try_lock_shared() fail only when the
-//      lock is write-locked/queued (try_lock also when read-locked);
+//    * No spurious failure: try_lock_shared() fails only when the lock is
+//      write-locked or a writer is queued; try_lock() only then or when
+//      read-locked -- whatever threads are parked or woken meanwhile. (A
+//      lock_shared() that met a writer counts itself for a few instructions
+//      before taking the count back, so a try_lock() right after that
+//      writer's unlock can see a reader that is leaving.)
 //      try_lock_for/until and lock(std::stop_token) fail only at the deadline
 //      or on a stop request. A stop already requested on entry fails at once
 //      unless the lock is free (as Mutex::lock(std::stop_token)).
@@ -163,6 +167,8 @@ class ABSL_LOCKABLE RWMutex {
       ABSL_SHARED_TRYLOCK_FUNCTION(true);
 
  private:
+  friend class RWMutexTestPeer;  // tests/sync: sets flag bits, reads keys
+
   // State word bit layout (32 bits):
   //
   //   bits   name           meaning
@@ -181,7 +187,7 @@ class ABSL_LOCKABLE RWMutex {
   //                         transiently counted by the fast path's fetch_add
   //                         and about to take it back (kOneReader units)
   //
-  //   readers  kWriter  meaning
+  //   readers  kWriter  meaning (whatever the flag bits 0, 1, 3, 4 say)
   //   0        0        free
   //   n > 0    0        read-locked by n readers
   //   n > 0    1        writer queued, waiting for n readers to leave
@@ -303,11 +309,21 @@ inline void RWMutex::lock() noexcept {
 }
 
 inline bool RWMutex::try_lock() noexcept {
-  uint32_t expected = 0;
-  // Acquire: pairs with the release in unlock()/unlock_shared(). Relaxed on
-  // failure: a failed try_lock gives no ordering.
-  return state_.compare_exchange_strong(
-      expected, kWriter, std::memory_order_acquire, std::memory_order_relaxed);
+  // Free means no writer and no reader counted; the flag bits (kParked,
+  // kWoken, kStarving) do not make it busy and are kept. The first guess is
+  // the bare free word, so the uncontended case is the one CAS lock() does;
+  // a miss retries with the word it saw while that is still free.
+  uint32_t s = 0;
+  do {
+    // Acquire: pairs with the release in unlock()/unlock_shared() (INV-RMW).
+    // Relaxed on failure: the loop re-checks the word it got; a failed
+    // try_lock gives no ordering.
+    if (state_.compare_exchange_weak(s, s | kWriter, std::memory_order_acquire,
+                                     std::memory_order_relaxed)) {
+      return true;
+    }
+  } while ((s & (kWriter | kReaderMask)) == 0);
+  return false;
 }
 
 template <class Rep, class Period>
@@ -355,6 +371,7 @@ inline void RWMutex::lock_shared() noexcept {
 }
 
 inline bool RWMutex::try_lock_shared() noexcept {
+  // Only kWriter keeps a reader out; the flag bits are carried over.
   uint32_t s = state_.load(std::memory_order_relaxed);
   while ((s & kWriter) == 0) {
     // Acquire: pairs with the release in unlock(). Relaxed load and failure:

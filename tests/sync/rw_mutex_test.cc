@@ -607,4 +607,121 @@ TEST(RWMutexTest, HeaderExample) {
 }
 
 }  // namespace
+
+// Reaches the state word, so that tests can put it into states that threads
+// reach only in narrow windows (flag bits on a free lock).
+class RWMutexTestPeer {
+ public:
+  static constexpr uint32_t kParked = RWMutex::kParked;
+  static constexpr uint32_t kWoken = RWMutex::kWoken;
+  static constexpr uint32_t kStarving = RWMutex::kStarving;
+  static constexpr uint32_t kFlags = RWMutex::kParked | RWMutex::kWriterParked |
+                                     RWMutex::kWoken | RWMutex::kStarving;
+
+  // Relaxed: single-threaded set-up, or bits that carry no data (as the
+  // RWMutex's own flag updates).
+  static uint32_t word(const RWMutex& mu) {
+    return mu.state_.load(std::memory_order_relaxed);
+  }
+  static void set_flags(RWMutex& mu, uint32_t bits) {
+    mu.state_.fetch_or(bits, std::memory_order_relaxed);
+  }
+  static void clear_flags(RWMutex& mu, uint32_t bits) {
+    mu.state_.fetch_and(~bits, std::memory_order_relaxed);
+  }
+  // Plays a thread that was woken to retry (it owns kWoken, INV-WOKEN) and
+  // gives up without acquiring.
+  static void woken_gave_up(RWMutex& mu) { mu.woken_gave_up(); }
+};
+
+namespace {
+
+// Issue 10, fix 3. A free RWMutex (no writer, no reader) whose word carries
+// only flag bits -- parked waiters (kParked), a woken thread retrying or a
+// watcher (kWoken), a starvation request whose threads gave up (kStarving)
+// -- is free: try_lock() must take it (the header's "no spurious failure"),
+// and try_lock_shared() too. Each state is set directly with the peer; the
+// lock must then work normally.
+class RWMutexFreeWithFlagsTest : public ::testing::TestWithParam<uint32_t> {};
+
+TEST_P(RWMutexFreeWithFlagsTest, TryLockAndTryLockSharedSucceed) {
+  const uint32_t flags = GetParam();
+  RWMutex mu;
+  RWMutexTestPeer::set_flags(mu, flags);
+  ASSERT_TRUE(mu.try_lock()) << "word " << RWMutexTestPeer::word(mu);
+  // Held for writing now: everyone else is kept out.
+  EXPECT_FALSE(mu.try_lock());
+  EXPECT_FALSE(mu.try_lock_shared());
+  mu.unlock();
+
+  ASSERT_TRUE(mu.try_lock_shared()) << "word " << RWMutexTestPeer::word(mu);
+  EXPECT_FALSE(mu.try_lock());  // read-locked: a writer cannot try in
+  mu.unlock_shared();
+
+  // Other threads lock normally afterwards (the stale bits are at worst an
+  // extra wake call).
+  std::thread other([&] {
+    mu.lock();
+    mu.unlock();
+    mu.lock_shared();
+    mu.unlock_shared();
+  });
+  other.join();
+  // Discharge what nobody owns any more, as the thread that owned it would.
+  RWMutexTestPeer::clear_flags(mu, RWMutexTestPeer::kFlags);
+  EXPECT_TRUE(mu.try_lock());
+  mu.unlock();
+  EXPECT_EQ(RWMutexTestPeer::word(mu), 0u);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Flags, RWMutexFreeWithFlagsTest,
+    ::testing::Values(RWMutexTestPeer::kWoken, RWMutexTestPeer::kParked,
+                      RWMutexTestPeer::kStarving,
+                      RWMutexTestPeer::kWoken | RWMutexTestPeer::kParked,
+                      RWMutexTestPeer::kParked | RWMutexTestPeer::kStarving,
+                      RWMutexTestPeer::kWoken | RWMutexTestPeer::kParked |
+                          RWMutexTestPeer::kStarving),
+    [](const ::testing::TestParamInfo<uint32_t>& param_info) {
+      std::string name;
+      if ((param_info.param & RWMutexTestPeer::kWoken) != 0) name += "Woken";
+      if ((param_info.param & RWMutexTestPeer::kParked) != 0) name += "Parked";
+      if ((param_info.param & RWMutexTestPeer::kStarving) != 0)
+        name += "Starving";
+      return name;
+    });
+
+// The same with a real parked thread: the state a watcher leaves (INV-WOKEN)
+// after the writer it watched stops re-locking -- kParked | kWoken, free,
+// a writer parked. try_lock() takes the free lock; the parked writer gets it
+// once the woken thread (played by the test) gives up and wakes it.
+TEST(RWMutexTest, TryLockSucceedsWhileAWokenThreadOwesARetry) {
+  RWMutex mu;
+  mu.lock();
+  std::thread writer([&] {
+    mu.lock();
+    mu.unlock();
+  });
+  ASSERT_TRUE(testing::wait_until_parked(main_key(mu), 1));
+  RWMutexTestPeer::set_flags(mu, RWMutexTestPeer::kWoken);
+  mu.unlock();  // kWoken covers the parked writer: released without a wake
+  ASSERT_EQ(ParkingLot::waiter_count(main_key(mu)), 1u);
+  ASSERT_EQ(RWMutexTestPeer::word(mu),
+            RWMutexTestPeer::kParked | RWMutexTestPeer::kWoken);
+
+  const bool got = mu.try_lock();
+  EXPECT_TRUE(got) << "the lock is free, word " << RWMutexTestPeer::word(mu);
+  if (got) mu.unlock();
+  EXPECT_TRUE(mu.try_lock_shared());
+  mu.unlock_shared();
+
+  RWMutexTestPeer::woken_gave_up(mu);  // wakes the parked writer
+  writer.join();
+  EXPECT_EQ(ParkingLot::waiter_count(main_key(mu)), 0u);
+  EXPECT_TRUE(mu.try_lock());
+  mu.unlock();
+  EXPECT_EQ(RWMutexTestPeer::word(mu), 0u);
+}
+
+}  // namespace
 }  // namespace contend
