@@ -2,7 +2,7 @@
 //
 // RWMutex slow paths. The state word and its invariants are documented in
 // rw_mutex.h (INV-PARK-MAIN, INV-WOKEN, INV-DRAIN, INV-HANDOFF,
-// INV-RMW).
+// INV-RMW, INV-LIFETIME).
 //
 // Why one word and no reader-wait counter. Go's RWMutex keeps readerCount
 // and readerWait: the writer subtracts a large constant from readerCount so
@@ -227,6 +227,12 @@ bool RWMutex::lock_slow(int64_t deadline_ns,
           state_.fetch_and(~kWriterParked, std::memory_order_relaxed);
         },
         options);
+    if (r.status == ParkStatus::kUnparked) {
+      // INV-DRAIN: the reader that woke us leaves the bit to us, since it
+      // may not touch the word after its fetch_sub (INV-LIFETIME). Relaxed:
+      // as in timed_out; the acquire load above orders the readers' data.
+      state_.fetch_and(~kWriterParked, std::memory_order_relaxed);
+    }
     if (gave_up(r.status)) {
       // Acquire: as above; the readers may have left just now.
       if ((state_.load(std::memory_order_acquire) & kReaderMask) == 0) {
@@ -463,14 +469,15 @@ void RWMutex::unlock_shared_slow(uint32_t old) noexcept {
   }
   // INV-DRAIN: the reader that takes the count to zero wakes the writer.
   if ((old & kReaderMask) != kOneReader || (old & kWriterParked) == 0) return;
+  // INV-LIFETIME: our fetch_sub was the release. The writer may have left
+  // its park on its own meanwhile (deadline, stop), seen the count at zero,
+  // and locked, unlocked and destroyed the RWMutex: from here on only the
+  // key's address is used, and the callback touches nothing (the woken
+  // writer clears kWriterParked itself). If the address was reused, the
+  // wake reaches at most a drain waiter of the new object, which re-checks
+  // its count (kTokenRetry).
   ParkingLot::unpark_one(
-      drain_key(),
-      [this](const UnparkResult&) {
-        // Under the drain queue lock. Relaxed: the writer re-reads the count
-        // with acquire after waking; a re-park sets the bit again.
-        state_.fetch_and(~kWriterParked, std::memory_order_relaxed);
-        return kTokenRetry;
-      },
+      drain_key(), [](const UnparkResult&) { return kTokenRetry; },
       /*is_release=*/true);
 }
 

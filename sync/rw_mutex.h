@@ -38,8 +38,15 @@ namespace contend {
 //    unlock_shared() only by a thread that holds a read lock, on the thread
 //    that acquired it (std SharedLockable; Go's "RUnlock on another
 //    goroutine" is not supported, and the debug-build tracking below relies
-//    on it). No lock may be held when the RWMutex is destroyed.
+//    on it). When the RWMutex is destroyed no lock is held and no other
+//    thread is inside a call on it, except as below.
 //  - Guarantees:
+//    * Destruction right after the last release: a thread that acquired
+//      the lock and released it may destroy the RWMutex at once (e.g. it
+//      deletes the object that holds it), although the thread whose
+//      unlock()/unlock_shared() let it in may still be inside that call:
+//      releases touch nothing of the object once they have let another
+//      thread in (POSIX's rule for mutexes; glibc bug 13690).
 //    * Writer preference (Go): once a writer is queued, new readers wait, so a
 //      stream of readers cannot starve a writer: once it has claimed the lock
 //      it waits only for the readers already inside.
@@ -209,13 +216,24 @@ class ABSL_LOCKABLE RWMutex {
   // INV-DRAIN: only the thread that set kWriter parks on the drain key, only
   //   while readers > 0, and it sets kWriterParked first (under that key's
   //   queue lock). The reader whose fetch_sub takes readers from 1 to 0 sees
-  //   kWriterParked and wakes it.
+  //   kWriterParked and wakes it. The writer clears the bit itself, when it
+  //   wakes or gives up (the waking reader may not, INV-LIFETIME); until then
+  //   a reader that sees it only makes an unpark_one that finds nobody.
   // INV-HANDOFF: a thread woken with kTokenHandoff already owns what it
   //   waited for (its kOneReader, or kWriter) -- the waker added it to
   //   state_ under the queue lock -- and must not touch the word to acquire.
   // INV-RMW: after construction state_ is modified only by RMWs, so every
   //   release (unlock, unlock_shared, handoff) heads a release sequence that
   //   later acquire loads of any newer value synchronize with.
+  // INV-LIFETIME: once a release -- unlock()'s CAS, unlock_shared()'s
+  //   fetch_sub, or the CAS in wake_parked()'s unpark callback -- has let
+  //   another thread in, that thread may unlock and destroy the RWMutex
+  //   (Contract). So the releasing thread touches nothing of the object
+  //   after it; it may still pass a key to the ParkingLot, which only
+  //   compares it. A writer unlock that must wake someone therefore releases
+  //   inside the unpark callback (under the queue lock, before any woken
+  //   thread runs, while the lock is still held); the last reader wakes the
+  //   draining writer by address only (INV-DRAIN).
   static constexpr uint32_t kParked = 1u << 0;
   static constexpr uint32_t kWriterParked = 1u << 1;
   static constexpr uint32_t kWriter = 1u << 2;
