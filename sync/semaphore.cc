@@ -44,7 +44,8 @@ bool Semaphore::acquire_slow(int64_t n, int64_t deadline_ns,
           uint64_t s = state_.load(std::memory_order_relaxed);
           for (;;) {
             if ((s & kWaitersBit) == 0 && available(s) >= n) {
-              // Acquire: pairs with the release fetch_add in release().
+              // Acquire: pairs with the release CAS in release() and in the
+              // grant callback.
               if (state_.compare_exchange_weak(s, s - static_cast<uint64_t>(n),
                                                std::memory_order_acquire,
                                                std::memory_order_relaxed)) {
@@ -54,9 +55,10 @@ bool Semaphore::acquire_slow(int64_t n, int64_t deadline_ns,
               continue;
             }
             if ((s & kWaitersBit) != 0) return true;
-            // Relaxed: the bit publishes nothing; release() reads it from
-            // its own fetch_add, which is ordered after this RMW or sees
-            // our value (same word).
+            // Relaxed: the bit publishes nothing. A release() CAS ordered
+            // after this one fails on the bit and returns its tokens under
+            // this queue lock (INV-SEM-2); one ordered before it shows up in
+            // the word we read.
             if (state_.compare_exchange_weak(s, s | kWaitersBit,
                                              std::memory_order_relaxed,
                                              std::memory_order_relaxed)) {
@@ -90,22 +92,18 @@ bool Semaphore::acquire_slow(int64_t n, int64_t deadline_ns,
       case internal::ParkStatus::kCancelled:
         // If we were the head, requests behind us may fit now.
         if ((state_.load(std::memory_order_relaxed) & kWaitersBit) != 0) {
-          grant_waiters();
+          grant_waiters(0);
         }
         return false;
     }
   }
 }
 
-void Semaphore::release_slow(uint64_t old, int64_t n) {
-  if (available(old) + n > capacity_) bad_release(n);
-  if ((old & kWaitersBit) != 0) grant_waiters();
-}
-
-void Semaphore::grant_waiters() noexcept {
+void Semaphore::grant_waiters(int64_t returned) noexcept {
   // Budget: the tokens available when the walk starts, read under the queue
-  // lock. By INV-SEM-1 the bit is set while anyone is queued, so by
-  // INV-SEM-2 the true count can only grow until our callback subtracts.
+  // lock, plus the ones we return. The filter runs only for a queued waiter,
+  // so by INV-SEM-1 the bit is set and by INV-SEM-2 the word stays as read
+  // until our callback.
   int64_t budget = -1;
   uint64_t granted = 0;
   internal::ParkingLot::unpark_filter(
@@ -114,7 +112,7 @@ void Semaphore::grant_waiters() noexcept {
         const auto want = static_cast<int64_t>(park_token);
         if (budget < 0) {
           // Relaxed: the CAS in the callback does the acquire.
-          budget = available(state_.load(std::memory_order_relaxed));
+          budget = available(state_.load(std::memory_order_relaxed)) + returned;
         }
         if (want > budget) {
           return internal::FilterOp::kStop;  // strict FIFO: no skipping
@@ -124,14 +122,24 @@ void Semaphore::grant_waiters() noexcept {
         return internal::FilterOp::kUnpark;
       },
       [&](const internal::UnparkResult& result) {
+        // Under the queue lock. The object is alive: our tokens are not
+        // released yet (or we are a waiter still inside its own acquire
+        // call), INV-SEM-4. Relaxed load: the CAS re-validates. If the queue
+        // emptied before we got the lock, the bit is clear already
+        // (INV-SEM-1) and other threads may CAS meanwhile, hence the loop.
         uint64_t s = state_.load(std::memory_order_relaxed);
         for (;;) {
-          uint64_t next = s - granted;
+          // Over-release: checked here, where the count is exact. Dies
+          // holding the queue lock, which no longer matters.
+          if (available(s) + returned > capacity_) bad_release(returned);
+          uint64_t next = s + static_cast<uint64_t>(returned) - granted;
           if (!result.have_more) next &= ~kWaitersBit;  // INV-SEM-1
           if (next == s) break;
-          // Acquire: pairs with the release fetch_adds whose tokens we hand
+          // The releasing RMW, and our last access to *this (INV-SEM-4).
+          // Release: pairs with the acquire CAS of later takers (try_take,
+          // validate). Acquire: pairs with the releases whose tokens we hand
           // over (the woken threads are then ordered after us by the
-          // ParkingLot). Release: the bit clear lets try_take() proceed.
+          // ParkingLot).
           if (state_.compare_exchange_weak(s, next, std::memory_order_acq_rel,
                                            std::memory_order_relaxed)) {
             break;

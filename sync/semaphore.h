@@ -48,6 +48,11 @@ namespace contend {
 //    returns false, so "false" always means "holds nothing".
 //  - try_acquire_for/until(n, t) return false on timeout holding nothing; a
 //    grant that wins the race with the deadline is kept (returns true).
+//  - Destruction right after a release: a thread may destroy the Semaphore
+//    as soon as no other thread is inside a call on it, except release()
+//    calls whose tokens it has acquired: release() touches nothing of the
+//    object once its tokens are available (POSIX's sem_destroy rule; glibc
+//    bug 12674).
 // Thread safety: all members may run concurrently. Any thread may release
 // tokens, not only the one that acquired them.
 // Memory ordering: a release(n) happens-before every acquire that obtains any
@@ -65,16 +70,20 @@ namespace contend {
 //    "contend: Semaphore::release: released more than held". Tokens are not
 //    tracked per thread, so one thread releasing tokens that another holds is
 //    allowed and not detected.
-//  - Destroying a Semaphore with waiters: undefined.
+//  - Destroying a Semaphore with waiters, or while another call on it is in
+//    progress (except as the Contract allows): undefined.
 // Cost: sizeof(Semaphore) == 16 (state word + capacity). Uncontended
-// acquire: one load and one CAS; release: one fetch_add; both inline. With
+// acquire and release: one load and one CAS each (retried only when the
+// word changed in between), both inline. With
 // waiters, release() and cancelled waiters walk the head of the ParkingLot
 // queue (WaitKind::kSemaphore) under its bucket lock. Blocked acquirers
 // park without spinning (strict FIFO leaves nothing for a spinner to win).
 // Never allocates. Measured on the 2-vCPU AMD EPYC dev VM: acquire(1) +
-// release(1) 6.6 ns, 0.93x std::counting_semaphore; when the count returns
-// from zero std's release makes a futex syscall (0.5 us) and ours does not
-// (bench/sync/RESULTS.md "Coordination", //bench/sync:semaphore_benchmark).
+// release(1) 5.3 ns CPU, 1.0x std::counting_semaphore in the same run (the
+// CAS release costs ~0.25 ns over the fetch_add it replaced); when the count
+// returns from zero std's release makes a futex syscall (0.5 us) and ours
+// does not (bench/sync/RESULTS.md "Coordination",
+// //bench/sync:semaphore_benchmark).
 //
 // Example:
 //   contend::Semaphore memory_budget(64 << 20);  // bytes in flight
@@ -136,14 +145,22 @@ class Semaphore {
   // Returns n tokens and grants queued requests, in order, while they fit.
   void release(int64_t n = 1) {
     if (ABSL_PREDICT_FALSE(n < 0 || n > capacity_)) bad_release(n);
-    // Release: pairs with the acquire CAS in try_take() and in the grant
-    // callback (semaphore.cc); starts/continues the release sequence.
-    const uint64_t old =
-        state_.fetch_add(static_cast<uint64_t>(n), std::memory_order_release);
-    if (ABSL_PREDICT_FALSE((old & kWaitersBit) != 0 ||
-                           available(old) + n > capacity_)) {
-      release_slow(old, n);
+    // Relaxed: a first guess; the CAS re-validates.
+    uint64_t s = state_.load(std::memory_order_relaxed);
+    // Nobody queued: one CAS returns the tokens, and nothing of *this is
+    // touched after it (INV-SEM-4). Otherwise the grant returns them.
+    while (ABSL_PREDICT_TRUE((s & kWaitersBit) == 0)) {
+      if (ABSL_PREDICT_FALSE(available(s) + n > capacity_)) bad_release(n);
+      // Release: pairs with the acquire CAS in try_take(), in acquire_slow()'s
+      // validate and in the grant callback (INV-SEM-3). Relaxed on failure:
+      // the loop re-checks the word it got.
+      if (ABSL_PREDICT_TRUE(state_.compare_exchange_weak(
+              s, s + static_cast<uint64_t>(n), std::memory_order_release,
+              std::memory_order_relaxed))) {
+        return;
+      }
     }
+    grant_waiters(n);
   }
 
   int64_t capacity() const noexcept { return capacity_; }
@@ -161,12 +178,23 @@ class Semaphore {
   // INV-SEM-1: kWaitersBit is set (in validate) and cleared (in the grant
   //   callback or the last waiter's timed_out) only under the queue lock,
   //   so with that lock held: queue non-empty <=> kWaitersBit set.
-  // INV-SEM-2: while kWaitersBit is set, nobody takes tokens outside the
-  //   queue lock (try_take requires the bit clear); only release() adds
-  //   them. So a budget read under the lock can only grow meanwhile, and
-  //   granting from it never over-grants.
-  // INV-SEM-3: every update is an RMW (fetch_add, CAS, fetch_and), so each
-  //   release's release sequence reaches every later acquirer.
+  // INV-SEM-2: while kWaitersBit is set, state_ changes only under the
+  //   queue lock: try_take() and release() CAS from a word without the bit,
+  //   so they fail once it is set, and a release then returns its tokens in
+  //   the grant callback. So a budget read under the lock is exact until
+  //   that callback, and granting from it never over-grants.
+  // INV-SEM-3: every update is an RMW (CAS, fetch_and), so each release's
+  //   release sequence reaches every later acquirer.
+  // INV-SEM-4 (lifetime): once a release has made its tokens available, a
+  //   thread may acquire them, release and destroy the Semaphore
+  //   (Contract). So the releasing thread touches nothing of the object
+  //   after that RMW: release()'s CAS is its last access; with waiters, the
+  //   tokens are added by the CAS in the grant callback, under the queue
+  //   lock and before any granted thread runs, and after it the ParkingLot
+  //   touches only its own queue. (Adding them first and granting after
+  //   would race a queued waiter that times out in between, clears the bit
+  //   and lets a try_acquire() take them while the releaser still has to
+  //   read the word.)
   static constexpr uint64_t kWaitersBit = uint64_t{1} << 63;
   static constexpr uint64_t kAvailableMask = kWaitersBit - 1;
   static_assert(static_cast<uint64_t>(kMaxCapacity) * 2 <= kAvailableMask,
@@ -192,7 +220,8 @@ class Semaphore {
     // Relaxed: a first guess; the CAS re-validates.
     uint64_t s = state_.load(std::memory_order_relaxed);
     while ((s & kWaitersBit) == 0 && available(s) >= n) {
-      // Acquire on success: pairs with the release fetch_add in release().
+      // Acquire on success: pairs with the release CAS in release() and in
+      // the grant callback (semaphore.cc).
       // Relaxed on failure: the loop re-checks and the CAS re-validates.
       if (state_.compare_exchange_weak(s, s - static_cast<uint64_t>(n),
                                        std::memory_order_acquire,
@@ -206,8 +235,9 @@ class Semaphore {
   // Out of line (semaphore.cc).
   ABSL_ATTRIBUTE_NOINLINE bool acquire_slow(int64_t n, int64_t deadline_ns,
                                             const std::stop_token* stop);
-  ABSL_ATTRIBUTE_NOINLINE void release_slow(uint64_t old, int64_t n);
-  void grant_waiters() noexcept;
+  // Adds `returned` tokens and grants queued requests from them, all in one
+  // unpark callback (INV-SEM-4).
+  ABSL_ATTRIBUTE_NOINLINE void grant_waiters(int64_t returned) noexcept;
   [[noreturn]] ABSL_ATTRIBUTE_NOINLINE ABSL_ATTRIBUTE_COLD void bad_request(
       int64_t n, Method method) const noexcept;
   [[noreturn]] ABSL_ATTRIBUTE_NOINLINE ABSL_ATTRIBUTE_COLD void bad_release(

@@ -38,6 +38,7 @@
 #include "sync/internal/backoff.h"
 #include "sync/internal/parking_lot.h"
 #include "sync/rw_mutex.h"
+#include "sync/semaphore.h"
 #include "tests/testing/stress.h"
 
 // The cases hand locks between threads, which clang's thread-safety analysis
@@ -134,9 +135,23 @@ struct RWMutexReaderThenWriter {
   }
 };
 
-using Cases =
-    ::testing::Types<ExclusiveCase<RWMutex, "RWMutexExclusive">,
-                     RWMutexWriterThenReader, RWMutexReaderThenWriter>;
+// A binary semaphore: A holds its one token, B waits for it.
+struct SemaphoreCase {
+  using Primitive = Semaphore;
+  static std::string name() { return "Semaphore"; }
+  static Semaphore* make() { return new Semaphore(1); }
+  static void hold(Semaphore& s) { s.acquire(1); }
+  static void release_held(Semaphore& s) { s.release(1); }
+  static bool acquire_until(Semaphore& s, Clock::time_point deadline) {
+    return s.try_acquire_until(1, deadline);
+  }
+  static void release_acquired(Semaphore& s) { s.release(1); }
+  static const void* park_key(const Semaphore& s) { return &s; }
+};
+
+using Cases = ::testing::Types<ExclusiveCase<RWMutex, "RWMutexExclusive">,
+                               RWMutexWriterThenReader, RWMutexReaderThenWriter,
+                               SemaphoreCase>;
 
 struct CaseName {
   template <class Case>
