@@ -37,6 +37,7 @@
 #include "gtest/gtest.h"
 #include "sync/internal/backoff.h"
 #include "sync/internal/parking_lot.h"
+#include "sync/mutex.h"
 #include "sync/rw_mutex.h"
 #include "sync/semaphore.h"
 #include "tests/testing/stress.h"
@@ -149,9 +150,9 @@ struct SemaphoreCase {
   static const void* park_key(const Semaphore& s) { return &s; }
 };
 
-using Cases = ::testing::Types<ExclusiveCase<RWMutex, "RWMutexExclusive">,
-                               RWMutexWriterThenReader, RWMutexReaderThenWriter,
-                               SemaphoreCase>;
+using Cases = ::testing::Types<
+    ExclusiveCase<Mutex, "Mutex">, ExclusiveCase<RWMutex, "RWMutexExclusive">,
+    RWMutexWriterThenReader, RWMutexReaderThenWriter, SemaphoreCase>;
 
 struct CaseName {
   template <class Case>
