@@ -271,15 +271,21 @@ bool is_machinery_frame(const std::string& name) {
 }
 
 // "contend::Mutex::unlock_slow()" -> "contend::Mutex": the class of a
-// public primitive's member; "" for anything else (contend::internal, free
-// functions, other namespaces).
+// member of one of the public primitives, i.e. a type directly in namespace
+// contend (types are PascalCase, namespaces lower case: STYLE.md); "" for
+// anything else (contend::internal, contend::profile, free functions, other
+// namespaces), whose frames are never collapsed.
 std::string_view primitive_class(const std::string& name) {
-  if (!starts_with(name, "contend::") || is_machinery_frame(name)) return {};
+  constexpr std::string_view kNamespace = "contend::";
+  if (!starts_with(name, kNamespace)) return {};
   std::string_view n = name;
   n = n.substr(0, n.find('('));
   const size_t at = n.rfind("::");
-  if (at == std::string_view::npos ||
-      at <= std::string_view("contend").size()) {
+  if (at == std::string_view::npos || at <= kNamespace.size()) return {};
+  const std::string_view type =
+      n.substr(kNamespace.size(), at - kNamespace.size());
+  if (type.empty() || type.front() < 'A' || type.front() > 'Z' ||
+      type.find("::") != std::string_view::npos) {
     return {};
   }
   return n.substr(0, at);

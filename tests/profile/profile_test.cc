@@ -408,6 +408,25 @@ TEST_F(ProfileTest, LeafFrameIsThePublicMethod) {
   }
 }
 
+// Only a public primitive's own frames collapse into its public method:
+// consecutive frames of one namespace (here contend::profile) all stay.
+TEST_F(ProfileTest, LeafCollapseKeepsFramesOutsidePrimitives) {
+  const uintptr_t pcs[3] = {
+      reinterpret_cast<uintptr_t>(&contend::profile::reset) + 1,
+      reinterpret_cast<uintptr_t>(&contend::profile::stop_timeline) + 1,
+      reinterpret_cast<uintptr_t>(&profile_testing::WaitForLock) + 1};
+  contend::internal::profiler_add_sample(
+      contend::internal::ProfileType::kMutex, pcs, 3,
+      contend::internal::WaitKind::kOther, nullptr, 1.0, 1);
+  const DecodedProfile p = Decode(&contend::profile::write_mutex_profile);
+  ASSERT_EQ(p.samples.size(), 1u);
+  const std::vector<std::string> stack = p.stack(p.samples[0]);
+  ASSERT_EQ(stack.size(), 3u) << Join(stack);
+  EXPECT_THAT(stack[0], HasSubstr("contend::profile::reset")) << Join(stack);
+  EXPECT_THAT(stack[1], HasSubstr("contend::profile::stop_timeline"))
+      << Join(stack);
+}
+
 TEST_F(ProfileTest, ResetClearsBothProfiles) {
   profile_testing::RunContention(3, kHold, 1);
   EXPECT_FALSE(Decode(&contend::profile::write_mutex_profile).samples.empty());
