@@ -300,12 +300,21 @@ ABSL_ATTRIBUTE_NOINLINE ABSL_ATTRIBUTE_COLD void read_stack_bounds() noexcept {
 // ---------------------------------------------------------------------------
 // Sampled event -> record.
 
+// Never throws (the hooks run in the ParkingLot's noexcept paths): an
+// exception -- std::bad_alloc from a new record, or from the label table's
+// first use -- drops the event and is counted. The try block is here, not in
+// a wrapper, so that no extra frame is walked and hashed.
 ABSL_ATTRIBUTE_NOINLINE void record_event(ProfileType type, const void* key,
                                           WaitKind kind, double count,
-                                          int64_t delay_ns) {
-  uintptr_t pcs[kMaxStackDepth];
-  const int depth = capture_stack(pcs, kMaxStackDepth);
-  profiler_add_sample(type, pcs, depth, kind, wait_label(key), count, delay_ns);
+                                          int64_t delay_ns) noexcept {
+  try {
+    uintptr_t pcs[kMaxStackDepth];
+    const int depth = capture_stack(pcs, kMaxStackDepth);
+    profiler_add_sample(type, pcs, depth, kind, wait_label(key), count,
+                        delay_ns);
+  } catch (...) {
+    table(type).count_alloc_failure();
+  }
 }
 
 // ---------------------------------------------------------------------------
@@ -481,15 +490,6 @@ void timeline_record_noexcept(TimelineEntry entry) noexcept {
   }
 }
 
-void record_event_noexcept(ProfileType type, const void* key, WaitKind kind,
-                           double count, int64_t delay_ns) noexcept {
-  try {
-    record_event(type, key, kind, count, delay_ns);
-  } catch (...) {
-    table(type).count_alloc_failure();
-  }
-}
-
 }  // namespace
 
 // ---------------------------------------------------------------------------
@@ -554,8 +554,7 @@ void profiler_on_wait_end(const WaitEvent& event) noexcept {
   // that rate 1 records every wait.
   const int64_t waited = std::max<int64_t>(end_ns - event.start_ns, 1);
   if (waited >= rate) {
-    record_event_noexcept(ProfileType::kBlock, event.key, event.kind, 1.0,
-                          waited);
+    record_event(ProfileType::kBlock, event.key, event.kind, 1.0, waited);
     return;
   }
   // Kept with probability waited / rate, then stands for rate / waited
@@ -563,9 +562,8 @@ void profiler_on_wait_end(const WaitEvent& event) noexcept {
   // `waited` ns).
   if (static_cast<int64_t>(thread_random_below(static_cast<uint64_t>(rate))) <
       waited) {
-    record_event_noexcept(
-        ProfileType::kBlock, event.key, event.kind,
-        static_cast<double>(rate) / static_cast<double>(waited), rate);
+    record_event(ProfileType::kBlock, event.key, event.kind,
+                 static_cast<double>(rate) / static_cast<double>(waited), rate);
   }
 }
 
@@ -583,8 +581,8 @@ void profiler_on_contended_release(const ReleaseEvent& event) noexcept {
   if (ABSL_PREDICT_TRUE(n <= 0)) return;
   if (n > 1 && thread_random_below(static_cast<uint64_t>(n)) != 0) return;
   // Kept with probability 1/n and scaled by n: unbiased totals.
-  record_event_noexcept(ProfileType::kMutex, event.key, event.kind,
-                        static_cast<double>(n), saturating_mul(delay_ns, n));
+  record_event(ProfileType::kMutex, event.key, event.kind,
+               static_cast<double>(n), saturating_mul(delay_ns, n));
 }
 
 void profiler_add_sample(ProfileType type, const uintptr_t* pcs, int depth,
