@@ -65,6 +65,7 @@
 #include "absl/base/attributes.h"
 #include "sync/internal/backoff.h"
 #include "sync/internal/clock.h"
+#include "sync/internal/fatal.h"
 #include "sync/internal/parking_lot.h"
 #include "sync/internal/wait_observer.h"
 
@@ -113,12 +114,7 @@ constexpr int64_t kStarvingNs = 1'000'000;
 // wakeup per period while such a writer runs.
 constexpr int64_t kWatchNs = 100'000;
 
-[[noreturn]] ABSL_ATTRIBUTE_COLD ABSL_ATTRIBUTE_NOINLINE void fatal(
-    const char* message) noexcept {
-  std::fprintf(stderr, "%s\n", message);
-  std::fflush(stderr);
-  std::abort();
-}
+using internal::fatal;
 
 // True when a timed or cancellable wait must give up. Reads the clock only for
 // timed waits.

@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <cstdlib>
 
+#include "sync/internal/fatal.h"
 #include "sync/internal/parking_lot.h"
 
 namespace contend {
@@ -17,11 +18,6 @@ namespace {
 // Unpark token of a granted waiter: the releaser moved its n tokens out of
 // `available` on its behalf. Any other token is a spurious wake.
 constexpr uintptr_t kGrantToken = 0x5e3a;
-
-[[noreturn]] ABSL_ATTRIBUTE_COLD ABSL_ATTRIBUTE_NOINLINE void die() {
-  std::fflush(stderr);
-  std::abort();
-}
 
 }  // namespace
 
@@ -153,34 +149,28 @@ void Semaphore::bad_request(int64_t n, Method method) const noexcept {
   static constexpr const char* kNames[] = {
       "acquire", "try_acquire", "try_acquire_for", "try_acquire_until"};
   if (n < 0) {
-    std::fprintf(stderr, "contend: Semaphore::%s: negative n (%" PRId64 ")\n",
-                 kNames[method], n);
-  } else {
-    std::fprintf(stderr,
-                 "contend: Semaphore::%s: n exceeds capacity (n = %" PRId64
-                 ", capacity = %" PRId64 "); it could never be granted\n",
-                 kNames[method], n, capacity_);
+    internal::fatal_format("contend: Semaphore::%s: negative n (%" PRId64 ")",
+                           kNames[method], n);
   }
-  die();
+  internal::fatal_format(
+      "contend: Semaphore::%s: n exceeds capacity (n = %" PRId64
+      ", capacity = %" PRId64 "); it could never be granted",
+      kNames[method], n, capacity_);
 }
 
 void Semaphore::bad_release(int64_t n) const noexcept {
   if (n < 0) {
-    std::fprintf(stderr,
-                 "contend: Semaphore::release: negative n (%" PRId64 ")\n", n);
-    die();
+    internal::fatal_format(
+        "contend: Semaphore::release: negative n (%" PRId64 ")", n);
   }
-  std::fprintf(stderr,
-               "contend: Semaphore::release: released more than held (n = "
-               "%" PRId64 ", capacity = %" PRId64 ")\n",
-               n, capacity_);
-  die();
+  internal::fatal_format(
+      "contend: Semaphore::release: released more than held (n = %" PRId64
+      ", capacity = %" PRId64 ")",
+      n, capacity_);
 }
 
 void Semaphore::bad_capacity() noexcept {
-  std::fprintf(stderr,
-               "contend: Semaphore::Semaphore: capacity outside [0, 2^61]\n");
-  die();
+  internal::fatal("contend: Semaphore::Semaphore: capacity outside [0, 2^61]");
 }
 
 }  // namespace contend
