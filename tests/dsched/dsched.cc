@@ -394,7 +394,10 @@ class Run : public Env {
   void run() override {
     if (started_) fail("Env::run: called twice");
     started_ = true;
-    if (threads_.empty()) return;
+    if (threads_.empty()) {
+      finished_ = true;
+      return;
+    }
     for (auto& tp : threads_) {
       Thread* t = tp.get();
       t->th = std::thread([this, t] { thread_main(t); });
