@@ -14,19 +14,20 @@
 #include "absl/status/status.h"
 #include "gtest/gtest.h"
 #include "sync/errgroup.h"
+#include "tests/testing/stress.h"
 
 namespace contend {
 namespace {
 
-#if defined(CONTEND_TSAN) || defined(__SANITIZE_THREAD__)
-constexpr int kRounds = 40;
-#else
-constexpr int kRounds = 300;
-#endif
-
 TEST(ErrGroupStress, LimitFailuresAndCancellation) {
   std::mt19937 rng(2026);
-  for (int round = 0; round < kRounds; ++round) {
+  testing::Watchdog watchdog(testing::current_test_name());
+  auto& driver = watchdog.slot("round driver (main)");
+  std::atomic<uint64_t> task_steps{0};
+  watchdog.slot("tasks (all rounds)", task_steps);
+  const testing::StressDeadline deadline;
+  for (int round = 0; deadline.running(); ++round) {
+    driver.tick();
     const int limit = 1 + static_cast<int>(rng() % 4);
     const int tasks = 4 + static_cast<int>(rng() % 20);
     const int fail_at = static_cast<int>(rng() % (tasks + 4));  // may be none
@@ -34,9 +35,11 @@ TEST(ErrGroupStress, LimitFailuresAndCancellation) {
     auto g = ErrGroup::with_cancel();
     g.set_limit(limit);
     std::atomic<int> current{0}, max_seen{0}, ran{0};
+    driver.set_state("go() (blocks at the limit)");
     for (int i = 0; i < tasks; ++i) {
       g.go([&, i](std::stop_token stop) -> absl::Status {
         ran.fetch_add(1);
+        task_steps.fetch_add(1, std::memory_order_relaxed);
         const int now = current.fetch_add(1) + 1;
         int seen = max_seen.load();
         while (now > seen && !max_seen.compare_exchange_weak(seen, now)) {
@@ -55,6 +58,7 @@ TEST(ErrGroupStress, LimitFailuresAndCancellation) {
     }
     bool threw = false;
     absl::Status status;
+    driver.set_state("g.wait()");
     try {
       status = g.wait();
     } catch (const std::runtime_error&) {

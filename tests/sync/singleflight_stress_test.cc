@@ -12,20 +12,17 @@
 #include <random>
 #include <set>
 #include <stop_token>
+#include <string>
 #include <thread>
 #include <vector>
 
 #include "gtest/gtest.h"
 #include "sync/singleflight.h"
+#include "tests/testing/stress.h"
 
 namespace contend {
 namespace {
 
-#if defined(CONTEND_TSAN) || defined(__SANITIZE_THREAD__)
-constexpr int kCallsPerThread = 1'500;
-#else
-constexpr int kCallsPerThread = 5'000;
-#endif
 constexpr int kThreads = 6;
 constexpr int kKeys = 4;
 
@@ -38,11 +35,16 @@ TEST(SingleflightStress, RandomKeysForgetAndCancellation) {
   std::multiset<int64_t> unshared;   // run ids received with shared=false
   std::atomic<int> bad_key{0}, cancelled{0};
 
+  testing::Watchdog watchdog(testing::current_test_name());
+  const testing::StressDeadline deadline;
   std::vector<std::thread> pool;
   for (int t = 0; t < kThreads; ++t) {
+    auto& me = watchdog.slot("caller " + std::to_string(t));
     pool.emplace_back([&, t] {
       std::mt19937 rng(static_cast<uint32_t>(t + 1));
-      for (int i = 0; i < kCallsPerThread; ++i) {
+      while (deadline.running()) {
+        me.tick();
+        me.set_state("call(key, fn)");
         const int key = static_cast<int>(rng() % kKeys);
         const int action = static_cast<int>(rng() % 16);
         if (action == 0) {
@@ -72,6 +74,7 @@ TEST(SingleflightStress, RandomKeysForgetAndCancellation) {
         delivered.insert(*r.value / kKeys);
         if (!r.shared) unshared.insert(*r.value / kKeys);
       }
+      me.finish();
     });
   }
   for (auto& th : pool) th.join();

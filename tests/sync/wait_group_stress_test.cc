@@ -12,21 +12,20 @@
 
 #include "gtest/gtest.h"
 #include "sync/wait_group.h"
+#include "tests/testing/stress.h"
 
 namespace contend {
 namespace {
-
-#if defined(CONTEND_TSAN) || defined(__SANITIZE_THREAD__)
-constexpr int kBatches = 600;
-#else
-constexpr int kBatches = 3'000;
-#endif
 
 TEST(WaitGroupStress, ReusedBatchesWithManyWaiters) {
   constexpr int kWorkers = 3;
   constexpr int kExtraWaiters = 3;
   WaitGroup wg;
-  for (int batch = 0; batch < kBatches; ++batch) {
+  testing::Watchdog watchdog(testing::current_test_name());
+  auto& driver = watchdog.slot("batch driver (main)");
+  const testing::StressDeadline deadline;
+  for (int batch = 0; deadline.running(); ++batch) {
+    driver.tick();
     std::atomic<int> finished{0};
     std::atomic<int> early{0};
     wg.add(kWorkers);
@@ -56,10 +55,12 @@ TEST(WaitGroupStress, ReusedBatchesWithManyWaiters) {
         if (finished.load() != kWorkers) early.fetch_add(1);
       });
     }
+    driver.set_state("wg.wait() for the batch's 3 done()s");
     wg.wait();
     ASSERT_EQ(finished.load(), kWorkers);
     // Every waiter must have left wait() before the next batch's add():
     // joining them is what makes the reuse legal.
+    driver.set_state("joining the batch's waiters (a waiter missed the wake)");
     for (auto& t : threads) t.join();
     ASSERT_EQ(early.load(), 0) << "batch " << batch;
   }
@@ -68,9 +69,13 @@ TEST(WaitGroupStress, ReusedBatchesWithManyWaiters) {
 TEST(WaitGroupStress, GoBursts) {
   WaitGroup wg;
   std::atomic<int> ran{0};
-  const int bursts = kBatches / 30 + 1;
-  for (int b = 0; b < bursts; ++b) {
+  testing::Watchdog watchdog(testing::current_test_name());
+  auto& driver = watchdog.slot("burst driver (main)");
+  const testing::StressDeadline deadline;
+  for (int b = 0; deadline.running(); ++b) {
+    driver.tick();
     for (int i = 0; i < 16; ++i) wg.go([&] { ran.fetch_add(1); });
+    driver.set_state("wg.wait() for a burst of 16 go()s");
     wg.wait();
     ASSERT_EQ(ran.load(), (b + 1) * 16);
   }
