@@ -27,8 +27,13 @@ using testing::kScale;
 TEST(ParkingLotStressTest, PingPongNoLostWakeup) {
   const int kRounds = 100000 / kScale;
   std::atomic<uint32_t> turn{0};
+  testing::Watchdog watchdog(testing::current_test_name());
+  testing::Watchdog::Slot* slots[2] = {
+      &watchdog.slot("player 0 (parked waiting for its turn)"),
+      &watchdog.slot("player 1 (parked waiting for its turn)")};
   auto player = [&](uint32_t me) {
     for (int i = 0; i < kRounds; ++i) {
+      slots[me]->tick();
       // Acquire: pairs with the release store of the other player.
       while (turn.load(std::memory_order_acquire) != me) {
         ParkingLot::park(
@@ -39,6 +44,7 @@ TEST(ParkingLotStressTest, PingPongNoLostWakeup) {
       turn.store(1 - me, std::memory_order_release);
       ParkingLot::unpark_all(&turn);
     }
+    slots[me]->finish();
   };
   std::thread a(player, 0u);
   std::thread b(player, 1u);
@@ -123,6 +129,7 @@ TEST(ParkingLotStressTest, UnparkTimeoutCancelRace) {
   // All three endings actually happened (the race was exercised).
   EXPECT_GT(status_count[static_cast<int>(ParkStatus::kUnparked)].load(), 0);
   EXPECT_GT(status_count[static_cast<int>(ParkStatus::kTimedOut)].load(), 0);
+  EXPECT_GT(status_count[static_cast<int>(ParkStatus::kCancelled)].load(), 0);
 }
 
 // Waiters time out while requeuers shuffle them between two keys and
