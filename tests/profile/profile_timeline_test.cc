@@ -21,11 +21,13 @@
 #include "gtest/gtest.h"
 #include "profile/hooks.h"
 #include "profile/profile.h"
+#include "sync/internal/clock.h"
 #include "sync/internal/thread_id.h"
 #include "sync/internal/wait_observer.h"
 #include "sync/mutex.h"
 #include "tests/profile/contention_workload.h"
 #include "tests/profile/test_tools.h"
+#include "tests/testing/wait.h"
 
 namespace {
 
@@ -102,11 +104,40 @@ class TimelineTest : public ::testing::Test {
   }
 };
 
+// Contention whose waits do not depend on the scheduler: each round, the
+// calling thread (the holder) holds the labeled Mutex until two fresh waiter
+// threads are parked on it, then unlocks. Every round therefore records two
+// waits on the Mutex, one of them ended by the holder's unlock.
+profile_testing::WorkloadResult RunParkedRounds(int rounds) {
+  contend::Mutex mu{profile_testing::kWorkloadLabel};
+  profile_testing::WorkloadResult result;
+  result.key = &mu;
+  result.holder_tid = contend::internal::current_thread_id();
+  for (int r = 0; r < rounds; ++r) {
+    mu.lock();
+    std::vector<uint32_t> tids(2);
+    std::vector<std::thread> waiters;
+    for (size_t w = 0; w < 2; ++w) {
+      waiters.emplace_back([&, w] {
+        tids[w] = contend::internal::current_thread_id();
+        profile_testing::WaitForLock(mu);
+      });
+    }
+    EXPECT_TRUE(contend::testing::wait_until_parked(&mu, 2));
+    mu.unlock();
+    for (auto& t : waiters) t.join();
+    result.waiter_tids.insert(result.waiter_tids.end(), tids.begin(),
+                              tids.end());
+  }
+  return result;
+}
+
 TEST_F(TimelineTest, JsonParsesAndSlicesNestPerThread) {
+  constexpr int kRounds = 10;
   contend::profile::start_timeline({});
-  const auto run =
-      profile_testing::RunContention(10, std::chrono::microseconds(2000), 2);
+  const auto run = RunParkedRounds(kRounds);
   contend::profile::stop_timeline();
+  const int64_t stopped_at = contend::internal::monotonic_now_ns();
   // Nothing is recorded after stop.
   profile_testing::RunContention(2, std::chrono::microseconds(2000), 1);
 
@@ -120,6 +151,7 @@ TEST_F(TimelineTest, JsonParsesAndSlicesNestPerThread) {
     tids.insert(t.tid);
     for (const auto& e : t.entries) {
       EXPECT_LE(e.start_ns, e.end_ns);
+      EXPECT_LT(e.start_ns, stopped_at) << "recorded after stop_timeline()";
       if (e.type == contend::internal::TimelineEntry::Type::kWait &&
           e.key == run.key) {
         ++waits_on_lock;
@@ -128,8 +160,9 @@ TEST_F(TimelineTest, JsonParsesAndSlicesNestPerThread) {
     }
   }
   for (uint32_t w : run.waiter_tids) EXPECT_EQ(tids.count(w), 1u) << w;
-  EXPECT_GE(waits_on_lock, 10u);
-  EXPECT_GE(woken_by_holder, 5u);
+  // Two parked waiters per round; the holder's unlock ends one of them.
+  EXPECT_GE(waits_on_lock, 2u * kRounds);
+  EXPECT_GE(woken_by_holder, static_cast<size_t>(kRounds));
 
   std::ostringstream json;
   contend::profile::write_timeline_json(json);
