@@ -114,7 +114,7 @@ TEST(ErrGroup, ReturnsTheFirstError) {
   const absl::Status s = g.wait();
   EXPECT_EQ(s.code(), absl::StatusCode::kNotFound);
   EXPECT_EQ(s.message(), "first");
-  EXPECT_EQ(executor.finished(), 3);
+  EXPECT_EQ(executor.submitted(), 3);
 }
 
 TEST(ErrGroup, PlainGroupNeverRequestsStop) {

@@ -32,7 +32,8 @@ class OneThreadExecutor final : public ErrGroup::Executor {
   [[nodiscard]] std::thread::id worker_id() const { return worker_.get_id(); }
   // Tasks handed to execute() so far.
   [[nodiscard]] int submitted();
-  // Tasks that have finished running.
+  // Tasks that have finished running. A group's wait() may return before
+  // the worker counts its last task: poll this (wait_until), don't compare.
   [[nodiscard]] int finished();
 
  private:
