@@ -259,8 +259,8 @@ class ABSL_LOCKABLE Mutex {
   //     owns), a kTokenWoken wake (owns kWoken, competes), or anything else
   //     (plain lock()).
   // Why this is race-free: kParked is only set or cleared under the Mutex
-  // key's queue lock, and unlock() reads it with an RMW after releasing, so
-  // either the unlock's releasing CAS comes after mark_parked_if_locked() (it
+  // key's queue lock, and unlock()'s releasing CAS fails on any bit it did
+  // not expect, so either that CAS comes after mark_parked_if_locked() (it
   // sees kParked and wakes someone) or before it (the Mutex is free and
   // validate chooses to wake a waiter instead).
   const void* parking_key() const noexcept { return &state_; }
