@@ -69,8 +69,11 @@ int parse_seconds(const httplib::Request& req, httplib::Response& res,
   if (!req.has_param("seconds")) return 0;
   const std::string value = req.get_param_value("seconds");
   int seconds = 0;
+  // At most 9 digits, so the value cannot overflow an int; a longer one is
+  // rejected before any digit is accumulated.
   bool ok = !value.empty() && value.size() <= 9;
   for (char c : value) {
+    if (!ok) break;
     if (c < '0' || c > '9') {
       ok = false;
       break;
