@@ -117,6 +117,9 @@ int main(int argc, char** argv) {
   }
   if (!replay_arg.empty()) return replay_main(replay_arg, trace);
   int rest_argc = static_cast<int>(rest.size());
+  // argv[argc] must be null: InitGoogleTest shifts the array over each flag it
+  // consumes, terminator included (ASan: heap-buffer-overflow without it).
+  rest.push_back(nullptr);
   testing::InitGoogleTest(&rest_argc, rest.data());
   for (const Scenario* s : all_scenarios()) {
     for (Strategy st :
