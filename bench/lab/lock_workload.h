@@ -24,9 +24,11 @@ concept SharedLockable = requires(L& l) {
 
 // The lock and the data it protects, on separate cache lines. What an op does
 // to the data depends only on its kind, never on the lock type, so every
-// lock is compared on the same work: an exclusive op increments `counter`
-// non-atomically (a lock that fails to exclude loses updates, and verify()
-// sees it) and feeds it into the critical work; a shared op only reads it.
+// lock is compared on the same work: an exclusive op reads `counter`, feeds
+// the value into the critical work and writes it back incremented only at the
+// end, so the read-modify-write spans the whole critical section (two sections
+// that overlap at all lose an update, and verify() sees it); a shared op only
+// reads it.
 // Types without a shared mode take the exclusive lock for shared ops.
 template <class Lock>
 struct LockWorkloadState {
@@ -46,8 +48,9 @@ struct LockWorkloadState {
     }
     lock.lock();
     ctx.acquired(shared);
-    if (!shared) ++counter;
-    chain = ctx.critical(chain ^ counter);
+    const uint64_t seen = counter;
+    chain = ctx.critical(chain ^ seen);
+    if (!shared) counter = seen + 1;
     lock.unlock();
     return chain;
   }
