@@ -42,8 +42,11 @@ TEST(CondStressTest, MillionHandoffsNoLostWakeup) {
   const int kHandoffs = 1000000 / kScale;
   Mutex mu;
   Cond cond;
-  int turn = 0;   // guarded by mu: whose turn (0 or 1)
-  int count = 0;  // guarded by mu: handoffs so far
+  int turn = 0;         // guarded by mu: whose turn (0 or 1)
+  int count = 0;        // guarded by mu: handoffs so far
+  int last = 1;         // guarded by mu: the player who made the last handoff
+  int out_of_turn = 0;  // guarded by mu: handoffs by the same player twice
+  int handoffs[2] = {0, 0};  // guarded by mu: handoffs per player
   std::atomic<uint64_t> progress{0};
   Watchdog dog(progress);
   auto player = [&](int me) {
@@ -55,6 +58,9 @@ TEST(CondStressTest, MillionHandoffsNoLostWakeup) {
         cond.signal();
         return;
       }
+      if (last == me) ++out_of_turn;
+      last = me;
+      ++handoffs[me];
       turn = 1 - me;
       ++count;
       const bool signal_inside = (count & 1) != 0;
@@ -68,7 +74,11 @@ TEST(CondStressTest, MillionHandoffsNoLostWakeup) {
   std::thread b(player, 1);
   a.join();
   b.join();
-  EXPECT_EQ(count, kHandoffs);
+  // A wait that returned without its turn (a wakeup mistaken for the
+  // predicate) shows up as a player handing off twice in a row.
+  EXPECT_EQ(out_of_turn, 0);
+  EXPECT_EQ(handoffs[0], (kHandoffs + 1) / 2);
+  EXPECT_EQ(handoffs[1], kHandoffs / 2);
 }
 
 // Bounded queue, 2 producers and 3 consumers; consumers use timed waits

@@ -36,8 +36,25 @@ void expect_invariants(const Workload& w, const Result& r) {
   EXPECT_EQ(r.reads, reads);
   EXPECT_EQ(r.writes, writes);
   EXPECT_TRUE(r.exclusion_ok) << "lost update under " << w.primitive;
-  EXPECT_GE(r.fairness, 0.0);
-  EXPECT_LE(r.fairness, 1.0);
+  // Fairness is min/max of the per-thread op rates, taken within each role
+  // when threads have dedicated roles: recompute it from per_thread.
+  auto rate_ratio = [&](int begin, int end) {
+    double lo = 0, hi = 0;
+    for (int i = begin; i < end; ++i) {
+      const ThreadResult& t = r.per_thread[static_cast<size_t>(i)];
+      const double rate =
+          static_cast<double>(t.ops) /
+          static_cast<double>(std::max<int64_t>(t.elapsed_ns, 1));
+      lo = i == begin ? rate : std::min(lo, rate);
+      hi = i == begin ? rate : std::max(hi, rate);
+    }
+    return begin == end ? 1.0 : hi <= 0 ? 0.0 : lo / hi;
+  };
+  const double expected_fairness =
+      w.writers >= 0
+          ? std::min(rate_ratio(0, w.writers), rate_ratio(w.writers, w.threads))
+          : rate_ratio(0, w.threads);
+  EXPECT_DOUBLE_EQ(r.fairness, expected_fairness);
   for (const LatencySummary* s :
        {&r.latency, &r.read_latency, &r.write_latency}) {
     EXPECT_LE(s->min_ns, s->p50_ns);

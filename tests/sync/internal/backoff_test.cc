@@ -62,11 +62,6 @@ TEST(BackoffTest, CopiesCarryProgress) {
   EXPECT_EQ(b.step(), 3u);
 }
 
-TEST(BackoffTest, CpuRelaxReturns) {
-  for (int i = 0; i < 1000; ++i) cpu_relax();
-  SUCCEED();
-}
-
 // The header's example, kept compiling: a waiter snoozes, then "parks"
 // (here: yields in a loop) once the Backoff is completed.
 TEST(BackoffTest, HeaderExampleWaitsForAnotherThread) {
