@@ -1,0 +1,137 @@
+// Copyright 2026 The contend Authors.
+//
+// Snapshot<T>: the header contract, case by case, and the header's example.
+
+#include "sync/snapshot.h"
+
+#include <memory>
+#include <string>
+#include <thread>
+#include <utility>
+
+#include "gtest/gtest.h"
+#include "sync/internal/hazard_pointer.h"
+
+namespace contend {
+namespace {
+
+struct Config {
+  int limit = 0;
+  std::string name;
+};
+
+// Counts live values, to see when a replaced value is destroyed.
+struct Tracked {
+  static inline int live = 0;
+  explicit Tracked(int v) : value(v) { ++live; }
+  Tracked(const Tracked& o) : value(o.value) { ++live; }
+  ~Tracked() { --live; }
+  int value;
+};
+
+static_assert(sizeof(Snapshot<Config>) == sizeof(void*));
+
+TEST(SnapshotTest, HeaderExample) {
+  contend::Snapshot<Config> config(Config{.limit = 10, .name = ""});
+  {
+    auto cfg = config.load();
+    EXPECT_EQ(cfg->limit, 10);
+  }
+  config.update([](Config& c) { c.limit = 20; });
+  EXPECT_EQ(config.load()->limit, 20);
+}
+
+TEST(SnapshotTest, StoreIsSeenByLaterLoads) {
+  Snapshot<Config> s(Config{1, "a"});
+  s.store(Config{2, "b"});
+  auto g = s.load();
+  EXPECT_EQ(g->limit, 2);
+  EXPECT_EQ((*g).name, "b");
+  s.store(std::make_unique<Config>(Config{3, "c"}));
+  EXPECT_EQ(s.load()->limit, 3);
+  EXPECT_EQ(g->limit, 2) << "a Guard keeps its value, not the cell's";
+}
+
+TEST(SnapshotTest, GuardKeepsReplacedValueAlive) {
+  internal::hazard_reclaim();
+  const int before = Tracked::live;
+  {
+    Snapshot<Tracked> s(Tracked(1));
+    auto g = s.load();
+    s.store(Tracked(2));
+    internal::hazard_reclaim();
+    EXPECT_EQ(g->value, 1);
+    EXPECT_EQ(Tracked::live, before + 2);
+  }
+  internal::hazard_reclaim();
+  EXPECT_EQ(Tracked::live, before) << "replaced values are reclaimed";
+}
+
+TEST(SnapshotTest, GuardOutlivesTheSnapshot) {
+  internal::hazard_reclaim();
+  const int before = Tracked::live;
+  auto s = std::make_unique<Snapshot<Tracked>>(Tracked(5));
+  auto g = s->load();
+  s.reset();
+  internal::hazard_reclaim();
+  EXPECT_EQ(g->value, 5);
+  g = Snapshot<Tracked>(Tracked(6)).load();  // the old guard ends here
+  internal::hazard_reclaim();
+  EXPECT_EQ(g->value, 6);
+  EXPECT_EQ(Tracked::live, before + 1);
+}
+
+TEST(SnapshotTest, LoadSharedOutlivesReclamation) {
+  internal::hazard_reclaim();
+  Snapshot<Tracked> s(Tracked(1));
+  std::shared_ptr<const Tracked> held = s.load_shared();
+  for (int i = 0; i < 200; ++i) s.store(Tracked(i + 2));  // > one scan batch
+  internal::hazard_reclaim();
+  EXPECT_EQ(held->value, 1);
+  EXPECT_EQ(s.load_shared()->value, 201);
+}
+
+TEST(SnapshotTest, CompareAndSwapSucceedsOnlyAgainstTheCurrentValue) {
+  Snapshot<Config> s(Config{1, ""});
+  auto g = s.load();
+  EXPECT_TRUE(s.compare_and_swap(g.get(), Config{2, ""}));
+  EXPECT_EQ(s.load()->limit, 2);
+  EXPECT_FALSE(s.compare_and_swap(g.get(), Config{3, ""}))
+      << "the value at g was replaced";
+  EXPECT_EQ(s.load()->limit, 2);
+  auto g2 = s.load();
+  EXPECT_TRUE(
+      s.compare_and_swap(g2.get(), std::make_unique<Config>(Config{4, ""})));
+  EXPECT_EQ(s.load()->limit, 4);
+}
+
+TEST(SnapshotTest, UpdateRetriesWithAFreshCopy) {
+  Snapshot<int> s(0);
+  int runs = 0;
+  // A write lands between f's copy and its CAS on the first run only.
+  s.update([&](int& v) {
+    if (++runs == 1) s.store(100);
+    v += 1;
+  });
+  EXPECT_EQ(runs, 2) << "the conflicting store forces one retry";
+  EXPECT_EQ(*s.load(), 101) << "f ran on the value the store published";
+}
+
+TEST(SnapshotTest, LoadsFromManyThreads) {
+  Snapshot<int> s(7);
+  std::thread t([&] { EXPECT_EQ(*s.load(), 7); });
+  t.join();
+}
+
+TEST(SnapshotDeathTest, NullUniquePtrAborts) {
+  Snapshot<int> s(1);
+  EXPECT_DEATH(s.store(std::unique_ptr<int>()),
+               "contend: Snapshot::store: null value");
+  EXPECT_DEATH((void)s.compare_and_swap(s.load().get(), std::unique_ptr<int>()),
+               "contend: Snapshot::compare_and_swap: null value");
+  EXPECT_DEATH(Snapshot<int>(std::unique_ptr<int>()),
+               "contend: Snapshot::Snapshot: null value");
+}
+
+}  // namespace
+}  // namespace contend
