@@ -53,6 +53,8 @@ const char* wait_kind_name(WaitKind kind) noexcept {
       return "ErrGroup";
     case WaitKind::kSingleflight:
       return "Singleflight";
+    case WaitKind::kChan:
+      return "Chan";
     case WaitKind::kOther:
       return "Other";
   }

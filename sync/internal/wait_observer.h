@@ -35,12 +35,13 @@ enum class WaitKind : uint8_t {
   kSemaphore,
   kErrGroup,
   kSingleflight,
+  kChan,
   kOther,
 };
 
 // "Mutex", "RWMutex.read", "RWMutex.write", "Cond", "Event", "Once",
-// "WaitGroup", "Semaphore", "ErrGroup", "Singleflight", "Other"; "?" for a
-// value outside the enum. The string has static storage duration.
+// "WaitGroup", "Semaphore", "ErrGroup", "Singleflight", "Chan", "Other"; "?"
+// for a value outside the enum. The string has static storage duration.
 const char* wait_kind_name(WaitKind kind) noexcept;
 
 // How a ParkingLot::park() call ended.
