@@ -41,6 +41,7 @@ _SYSTEM_LIBRARIES = [
     ("zlib", "zlib.BUILD", "/usr/include"),
     ("cpp_httplib", "cpp_httplib.BUILD", "/usr/include"),
     ("onetbb", "tbb.BUILD", "/usr/include"),
+    ("concurrentqueue", "concurrentqueue.BUILD", "/usr/include/concurrentqueue"),
     ("libdw", "libdw.BUILD", "/usr/include"),
 ]
 
