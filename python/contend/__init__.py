@@ -1,7 +1,9 @@
 """contend: Go's sync and golang.org/x/sync for C++20, with Python bindings.
 
-The primitives release the GIL while they wait and stay interruptible by
-Ctrl-C::
+The lock-shaped types are drop-ins for ``threading``'s (same signatures and
+errors); they release the GIL while they wait (one native wait off the main
+thread) and stay interruptible by Ctrl-C on the main thread. ``ErrGroup``,
+``Singleflight`` and ``LazyRetry`` are golang.org/x/sync's helpers::
 
     import contend
     mu = contend.Mutex()
@@ -12,6 +14,9 @@ Ctrl-C::
         ...
     ready = contend.Event()
     ready.wait(timeout=1.0)
+    g = contend.ErrGroup(limit=4)
+    g.go(fetch, url)
+    g.wait()            # re-raises the first task exception
 
 ``contend.lab`` measures which primitive a workload should use on this machine
 (``contend.lab.matrix()`` runs the *sync — Senior* article's decision matrix);
@@ -21,14 +26,19 @@ Ctrl-C::
 from contend import _native  # noqa: F401  (imported unconditionally, by design)
 from contend import lab, profile
 from contend._sync import Cond, Event, Mutex, Once, RWMutex, Semaphore, WaitGroup
+from contend._xsync import ErrGroup, LazyRetry, Singleflight, StopToken
 
 __all__ = [
     "Cond",
+    "ErrGroup",
     "Event",
+    "LazyRetry",
     "Mutex",
     "Once",
     "RWMutex",
     "Semaphore",
+    "Singleflight",
+    "StopToken",
     "WaitGroup",
     "lab",
     "profile",

@@ -1,26 +1,35 @@
 """Synchronization primitives: typed, documented wrappers over contend._native.
 
-Every blocking method releases the GIL while it waits and stays interruptible:
-the native side waits in slices of at most 50 ms and runs Python's signal
-handlers between slices, so Ctrl-C raises KeyboardInterrupt in a thread blocked
-in ``Event.wait()``, ``Mutex.acquire()`` and the rest.
+The lock-shaped types are drop-ins for :mod:`threading`: ``Mutex`` for
+``threading.Lock``, ``Semaphore`` for a weighted ``threading.BoundedSemaphore``,
+``Cond`` for ``threading.Condition``, ``Event`` for ``threading.Event`` (one
+shot, no ``clear()``). Their methods take threading's arguments with
+threading's rules and errors: ``acquire(blocking=True, timeout=-1)`` on the
+locks, ``acquire(blocking=True, timeout=None, *, n=1)`` on Semaphore,
+``wait(timeout=None)``, ``wait_for(predicate, timeout=None)``,
+``notify(n=1)``, ``notify_all()``. Go's names are used only where threading
+has no such operation (``WaitGroup``, ``Once``, ``RWMutex``).
 
-Timeouts are ``float`` seconds or ``None`` (wait forever), like ``threading``.
-Negative or NaN timeouts raise ValueError.
+Every blocking method releases the GIL while it waits. Off the main thread
+it is one native wait: an idle blocked worker thread costs no CPU and never
+wakes. On the main thread the wait stays interruptible: Ctrl-C raises
+KeyboardInterrupt within about 50 ms, and an interrupted acquisition holds
+nothing.
 
 Misuse that the C++ library answers by terminating the process (releasing an
 unlocked Mutex, a negative WaitGroup counter, releasing more Semaphore tokens
-than are held, ...) raises RuntimeError or ValueError here instead; the
-message starts with ``contend: <Type>.<method>:``.
+than are held, ...) raises RuntimeError or ValueError here instead, as
+threading does; the message starts with ``contend: <Type>.<method>:``.
 """
 
 from __future__ import annotations
 
 import math
+import operator
 import threading
 import time
 from types import TracebackType
-from typing import Any, Callable, TypeVar
+from typing import Any, Callable, SupportsFloat, SupportsIndex, TypeVar
 
 from contend import _native
 
@@ -36,29 +45,76 @@ __all__ = [
 
 _T = TypeVar("_T")
 
-# Longest native wait of Cond.wait() (matches kWaitSlice in blocking.h).
-_COND_SLICE_S = 0.05
 
+def _lock_timeout(
+    where: str, blocking: SupportsIndex, timeout: SupportsFloat | SupportsIndex
+) -> float | None:
+    """``threading.Lock.acquire``'s argument rules.
 
-def _check_timeout(timeout: float | None) -> float | None:
-    if timeout is None:
+    Returns None (wait forever), 0.0 (one try) or the timeout in seconds.
+    Raises what threading raises: TypeError for a non-integer ``blocking``
+    or a timeout that is neither float nor integer (str, None), ValueError
+    for a timeout with ``blocking=False``, a negative timeout other than -1
+    or NaN, OverflowError above ``threading.TIMEOUT_MAX``.
+    """
+    block = operator.index(blocking)  # threading parses it as an int
+    if isinstance(timeout, float):
+        t = timeout
+        if math.isnan(t):
+            raise ValueError(f"contend: {where}: Invalid value NaN (not a number)")
+    else:
+        t = float(operator.index(timeout))  # type: ignore[arg-type]
+    if not block:
+        if t != -1:
+            raise ValueError(
+                f"contend: {where}: can't specify a timeout for a non-blocking call")
+        return 0.0
+    if t == -1:
         return None
-    t = float(timeout)
-    if math.isnan(t) or t < 0:
-        raise ValueError(f"timeout must be None or >= 0 seconds, got {timeout!r}")
+    if t < 0:
+        raise ValueError(f"contend: {where}: timeout value must be positive")
+    if t > threading.TIMEOUT_MAX:
+        raise OverflowError(f"contend: {where}: timeout value is too large")
     return t
 
 
+def _wait_timeout(where: str, timeout: SupportsFloat | None) -> float | None:
+    """``threading.Condition.wait``'s timeout rule: None waits forever, a
+    number <= 0 only checks; TypeError for a non-number (str), ValueError for
+    NaN."""
+    if timeout is None:
+        return None
+    if isinstance(timeout, (str, bytes)):
+        raise TypeError(
+            f"contend: {where}: timeout must be a number or None, not "
+            f"{type(timeout).__name__}")
+    t = float(timeout)
+    if math.isnan(t):
+        raise ValueError(f"contend: {where}: Invalid value NaN (not a number)")
+    return max(t, 0.0)
 
-def _timed_acquire(
-    timeout: float | None,
+
+def _sem_timeout(
+    where: str, blocking: object, timeout: SupportsFloat | None
+) -> float | None:
+    """``threading.Semaphore.acquire``'s rules: ``blocking`` by truth value,
+    ValueError for a timeout with ``blocking=False``."""
+    if not blocking:
+        if timeout is not None:
+            raise ValueError(
+                f"contend: {where}: can't specify timeout for non-blocking acquire")
+        return 0.0
+    return _wait_timeout(where, timeout)
+
+
+def _timed(
+    t: float | None,
     block: Callable[[], None],
     try_now: Callable[[], bool],
     try_for: Callable[[float], bool],
 ) -> bool:
-    """The shared shape of every ``acquire*(timeout)``: block for None, one
-    attempt for 0, a timed attempt otherwise."""
-    t = _check_timeout(timeout)
+    """The shared shape of every ``acquire``: block for None, one attempt
+    for 0, a timed attempt otherwise."""
     if t is None:
         block()
         return True
@@ -66,14 +122,15 @@ def _timed_acquire(
         return try_now()
     return try_for(t)
 
+
 class Mutex:
-    """A mutual-exclusion lock (Go's ``sync.Mutex``), usable like ``threading.Lock``.
+    """A mutual-exclusion lock (Go's ``sync.Mutex``), a drop-in for ``threading.Lock``.
 
     Fair under contention: a waiter that has waited 1 ms switches the lock to
     FIFO hand-off (starvation mode), so no thread starves. Any thread may
     release a Mutex that another thread acquired, as with ``threading.Lock``.
     It is not reentrant: acquiring it twice from one thread deadlocks
-    (interruptibly).
+    (interruptibly, on the main thread).
 
     ``label`` names the lock in contention profiles (``contend.profile``).
 
@@ -82,6 +139,9 @@ class Mutex:
         mu = contend.Mutex()
         with mu:
             counter += 1
+        if mu.acquire(timeout=0.5):
+            try: ...
+            finally: mu.release()
     """
 
     __slots__ = ("_native",)
@@ -89,25 +149,32 @@ class Mutex:
     def __init__(self, label: str | None = None) -> None:
         self._native = _native.Mutex(label)
 
-    def acquire(self, timeout: float | None = None) -> bool:
-        """Acquires the lock; returns False if ``timeout`` seconds passed first.
+    def acquire(
+        self, blocking: bool = True, timeout: float = -1
+    ) -> bool:
+        """Acquires the lock, as ``threading.Lock.acquire``.
 
-        ``timeout=None`` waits forever (and returns True); ``0`` only tries.
+        ``blocking=False`` only tries; ``timeout`` (seconds, -1 for no limit)
+        bounds a blocking wait. Returns True if acquired, False otherwise.
+        The argument errors are threading's (ValueError for a timeout with
+        ``blocking=False`` or a negative timeout other than -1, TypeError for
+        a str or None).
         """
+        t = _lock_timeout("Mutex.acquire", blocking, timeout)
         n = self._native
-        return _timed_acquire(timeout, n.lock, n.try_lock, n.try_lock_for)
+        return _timed(t, n.lock, n.try_lock, n.try_lock_for)
 
     def release(self) -> None:
-        """Releases the lock. Raises RuntimeError if it is not locked."""
+        """Releases the lock. RuntimeError if it is not locked."""
         self._native.unlock()
 
     def locked(self) -> bool:
         """True while some thread holds the lock (a snapshot)."""
         return self._native.locked()
 
-    def __enter__(self) -> Mutex:
+    def __enter__(self) -> bool:
         self._native.lock()
-        return self
+        return True
 
     def __exit__(
         self,
@@ -125,18 +192,19 @@ class _Guard:
 
     def __init__(
         self,
-        acquire: Callable[[float | None], bool],
+        acquire: Callable[[bool, float], bool],
         release: Callable[[], None],
-        timeout: float | None,
+        timeout: float,
         what: str,
     ) -> None:
+        _lock_timeout(f"RWMutex.{what}", True, timeout)  # reject bad ones now
         self._acquire = acquire
         self._release = release
-        self._timeout = _check_timeout(timeout)
+        self._timeout = timeout
         self._what = what
 
     def __enter__(self) -> None:
-        if not self._acquire(self._timeout):
+        if not self._acquire(True, self._timeout):
             raise TimeoutError(
                 f"contend: RWMutex.{self._what}: not acquired within "
                 f"{self._timeout} s"
@@ -156,11 +224,14 @@ class RWMutex:
 
     Any number of readers or one writer hold it. Once a writer waits, new
     readers wait behind it, so writers never starve. Consequence (the
-    "RLock recursion" deadlock of *sync — Senior*): a thread must not take the read
-    lock again while it holds it -- the bindings raise RuntimeError instead
-    of deadlocking, as they do for upgrading a read lock to a write lock.
-    Locks are released by the thread that acquired them (RuntimeError
-    otherwise), as the C++ RWMutex requires.
+    "RLock recursion" deadlock of the article *sync — Senior*): a thread must
+    not take the read lock again while it holds it -- the bindings raise
+    RuntimeError instead of deadlocking, as they do for upgrading a read lock
+    to a write lock. Locks are released by the thread that acquired them
+    (RuntimeError otherwise), as the C++ RWMutex requires.
+
+    ``acquire_read``/``acquire_write`` take ``threading.Lock.acquire``'s
+    arguments (``blocking=True, timeout=-1``) with its rules.
 
     Whether it beats a plain Mutex depends on read share and hold time: run
     ``contend.lab.matrix()`` or ``tools/lab`` on your machine.
@@ -179,30 +250,31 @@ class RWMutex:
     def __init__(self) -> None:
         self._native = _native.RWMutex()
 
-    def acquire_read(self, timeout: float | None = None) -> bool:
-        """Takes the read (shared) lock; False if ``timeout`` passed first."""
+    def acquire_read(self, blocking: bool = True, timeout: float = -1) -> bool:
+        """Takes the read (shared) lock; False if not acquired."""
+        t = _lock_timeout("RWMutex.acquire_read", blocking, timeout)
         n = self._native
-        return _timed_acquire(timeout, n.lock_shared, n.try_lock_shared,
-                              n.try_lock_shared_for)
+        return _timed(t, n.lock_shared, n.try_lock_shared, n.try_lock_shared_for)
 
     def release_read(self) -> None:
         """Releases this thread's read lock (RuntimeError if it holds none)."""
         self._native.unlock_shared()
 
-    def acquire_write(self, timeout: float | None = None) -> bool:
-        """Takes the write (exclusive) lock; False if ``timeout`` passed first."""
+    def acquire_write(self, blocking: bool = True, timeout: float = -1) -> bool:
+        """Takes the write (exclusive) lock; False if not acquired."""
+        t = _lock_timeout("RWMutex.acquire_write", blocking, timeout)
         n = self._native
-        return _timed_acquire(timeout, n.lock, n.try_lock, n.try_lock_for)
+        return _timed(t, n.lock, n.try_lock, n.try_lock_for)
 
     def release_write(self) -> None:
         """Releases the write lock (RuntimeError unless this thread holds it)."""
         self._native.unlock()
 
-    def read_lock(self, timeout: float | None = None) -> _Guard:
+    def read_lock(self, timeout: float = -1) -> _Guard:
         """A context manager holding the read lock (TimeoutError on timeout)."""
         return _Guard(self.acquire_read, self.release_read, timeout, "read_lock")
 
-    def write_lock(self, timeout: float | None = None) -> _Guard:
+    def write_lock(self, timeout: float = -1) -> _Guard:
         """A context manager holding the write lock (TimeoutError on timeout)."""
         return _Guard(self.acquire_write, self.release_write, timeout, "write_lock")
 
@@ -246,16 +318,15 @@ class Event:
         return self._native.is_set()
 
     def wait(self, timeout: float | None = None) -> bool:
-        """Blocks until the flag is set (True) or ``timeout`` passed (False)."""
-        t = _check_timeout(timeout)
-        if t is None:
-            self._native.wait()
-            return True
-        return self._native.wait_for(t)
+        """Blocks until the flag is set or ``timeout`` seconds passed; returns
+        the flag, as ``threading.Event.wait``."""
+        t = _wait_timeout("Event.wait", timeout)
+        return self._native.wait(t)
 
 
 class Cond:
-    """A condition variable bound to a :class:`Mutex` (Go's ``sync.Cond``).
+    """A condition variable bound to a :class:`Mutex` (Go's ``sync.Cond``), a
+    drop-in for ``threading.Condition``.
 
     Use it as a context manager (it acquires its Mutex) and wait in a loop on
     a predicate, or use :meth:`wait_for`, which loops for you::
@@ -267,18 +338,19 @@ class Cond:
         ...
         with cond:
             queue.append(x)
-        cond.signal()
+            cond.notify()
 
-    Unlike ``threading.Condition``, :meth:`wait` may return True without a
-    signal (at most every 50 ms): that slice is what keeps a waiting thread
-    interruptible by Ctrl-C, and looping inside the binding instead could
-    lose a signal. Go's Cond documents spurious wakeups too; always re-check.
+    A waiting thread re-locks the mutex only when it is woken (or its
+    timeout expires). Two differences from ``threading.Condition``:
+    ``notify``/``notify_all`` may be called without holding the mutex (Go's
+    rule), and a Ctrl-C delivered to a main-thread waiter wakes the other
+    waiters spuriously -- always re-check the predicate (``wait_for`` does).
     """
 
     __slots__ = ("_mutex", "_native")
 
-    def __init__(self, mutex: Mutex | None = None) -> None:
-        self._mutex = mutex if mutex is not None else Mutex()
+    def __init__(self, lock: Mutex | None = None) -> None:
+        self._mutex = lock if lock is not None else Mutex()
         self._native = _native.Cond()
 
     @property
@@ -286,9 +358,16 @@ class Cond:
         """The Mutex that waiters must hold."""
         return self._mutex
 
-    def __enter__(self) -> Cond:
-        self._mutex.acquire()
-        return self
+    def acquire(self, blocking: bool = True, timeout: float = -1) -> bool:
+        """Acquires the mutex (``Mutex.acquire``)."""
+        return self._mutex.acquire(blocking, timeout)
+
+    def release(self) -> None:
+        """Releases the mutex (``Mutex.release``)."""
+        self._mutex.release()
+
+    def __enter__(self) -> bool:
+        return self._mutex.__enter__()
 
     def __exit__(
         self,
@@ -299,20 +378,13 @@ class Cond:
         self._mutex.release()
 
     def wait(self, timeout: float | None = None) -> bool:
-        """Releases the mutex, waits for a signal, re-acquires the mutex.
+        """Releases the mutex, waits until notified or ``timeout`` seconds
+        passed, re-acquires the mutex. Returns False iff the timeout expired.
 
-        Returns False only if ``timeout`` seconds passed without a signal;
-        True means signalled *or* a spurious wakeup (see the class doc).
         Requires the mutex to be held (RuntimeError otherwise).
         """
-        t = _check_timeout(timeout)
-        if t is None:
-            self._native.wait_for(self._mutex._native, _COND_SLICE_S)
-            return True
-        deadline = time.monotonic() + t
-        if self._native.wait_for(self._mutex._native, t):
-            return True
-        return time.monotonic() < deadline
+        t = _wait_timeout("Cond.wait", timeout)
+        return self._native.wait(self._mutex._native, t)
 
     def wait_for(
         self, predicate: Callable[[], _T], timeout: float | None = None
@@ -323,25 +395,29 @@ class Cond:
         returns its last value (falsy on timeout), like
         ``threading.Condition.wait_for``.
         """
-        t = _check_timeout(timeout)
-        deadline = None if t is None else time.monotonic() + t
+        t = _wait_timeout("Cond.wait_for", timeout)
+        if t is None:
+            result = predicate()
+            while not result:
+                self._native.wait(self._mutex._native, None)
+                result = predicate()
+            return result
+        deadline = time.monotonic() + t
         result = predicate()
         while not result:
-            if deadline is None:
-                self._native.wait_for(self._mutex._native, _COND_SLICE_S)
-            else:
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    break
-                self._native.wait_for(self._mutex._native, remaining)
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                break
+            self._native.wait(self._mutex._native, remaining)
             result = predicate()
         return result
 
-    def signal(self) -> None:
-        """Wakes the longest-waiting thread, if any (mutex need not be held)."""
-        self._native.signal()
+    def notify(self, n: int = 1) -> None:
+        """Wakes up to ``n`` waiters, the longest-waiting first."""
+        for _ in range(operator.index(n)):
+            self._native.signal()
 
-    def broadcast(self) -> None:
+    def notify_all(self) -> None:
         """Wakes every waiter (they re-acquire the mutex one at a time)."""
         self._native.broadcast()
 
@@ -369,7 +445,7 @@ class WaitGroup:
         RuntimeError if the counter would go negative, or if a new batch
         starts while a ``wait()`` of the previous batch has not returned yet.
         """
-        self._native.add(int(delta))
+        self._native.add(operator.index(delta))
 
     def done(self) -> None:
         """Marks one task done (``add(-1)``)."""
@@ -377,11 +453,8 @@ class WaitGroup:
 
     def wait(self, timeout: float | None = None) -> bool:
         """Blocks until the counter is zero (True) or ``timeout`` passed."""
-        t = _check_timeout(timeout)
-        if t is None:
-            self._native.wait()
-            return True
-        return self._native.wait_for(t)
+        t = _wait_timeout("WaitGroup.wait", timeout)
+        return self._native.wait(t)
 
     def go(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> threading.Thread:
         """Runs ``fn(*args, **kwargs)`` on a new thread as one task.
@@ -389,7 +462,8 @@ class WaitGroup:
         The task is counted before the thread starts and marked done when
         ``fn`` returns or raises; an exception goes to
         ``threading.excepthook`` (the thread's usual fate) and is not re-raised
-        by ``wait()``. Returns the started thread.
+        by ``wait()`` (use :class:`contend.ErrGroup` for that). Returns the
+        started thread.
         """
         self._native.add(1)
 
@@ -414,38 +488,58 @@ class WaitGroup:
 
 
 class Semaphore:
-    """A weighted semaphore with strict FIFO order (``x/sync/semaphore``).
+    """A weighted ``threading.BoundedSemaphore`` with strict FIFO order
+    (``x/sync/semaphore``).
 
-    A large request at the head of the queue blocks later small ones, so no
-    request starves. Requests larger than the capacity raise ValueError at
-    once instead of waiting forever. As a context manager it holds one token.
+    ``Semaphore(value)`` holds ``value`` tokens, at most ``capacity`` (default
+    ``value``): ``Semaphore(0, capacity=4)`` starts empty. ``acquire`` and
+    ``release`` take threading's arguments; the weight is the keyword-only
+    ``n``. Releasing more than was acquired raises ValueError, as
+    BoundedSemaphore does. A large request at the head of the queue blocks
+    later small ones, so no request starves; a request larger than the
+    capacity raises ValueError at once instead of waiting forever. As a
+    context manager it holds one token.
+
+    Example::
+
+        sem = contend.Semaphore(8)
+        if sem.acquire(timeout=1.0, n=3):
+            try: ...
+            finally: sem.release(3)
     """
 
     __slots__ = ("_native",)
 
-    def __init__(self, capacity: int) -> None:
-        self._native = _native.Semaphore(int(capacity))
+    def __init__(self, value: int = 1, *, capacity: int | None = None) -> None:
+        v = operator.index(value)
+        if v < 0:
+            raise ValueError("contend: Semaphore: initial value must be >= 0")
+        cap = v if capacity is None else operator.index(capacity)
+        if cap < v:
+            raise ValueError("contend: Semaphore: value exceeds capacity")
+        self._native = _native.Semaphore(cap)
+        if cap > v:
+            self._native.try_acquire(cap - v)
 
-    def acquire(self, n: int = 1, timeout: float | None = None) -> bool:
-        """Takes ``n`` tokens; False (holding none) if ``timeout`` passed."""
-        t = _check_timeout(timeout)
-        if t is None:
-            self._native.acquire(int(n))
-            return True
+    def acquire(
+        self, blocking: bool = True, timeout: float | None = None, *, n: int = 1
+    ) -> bool:
+        """Takes ``n`` tokens, as ``threading.Semaphore.acquire``: waits at most
+        ``timeout`` seconds (None: no limit); ``blocking=False`` only tries.
+        Returns False (holding none) if they were not taken."""
+        t = _sem_timeout("Semaphore.acquire", blocking, timeout)
+        k = operator.index(n)
         if t == 0:
-            return self._native.try_acquire(int(n))
-        return self._native.try_acquire_for(int(n), t)
-
-    def try_acquire(self, n: int = 1) -> bool:
-        """Takes ``n`` tokens if free and nobody is queued; never blocks."""
-        return self._native.try_acquire(int(n))
+            return self._native.try_acquire(k)
+        return self._native.acquire(k, t)
 
     def release(self, n: int = 1) -> None:
-        """Returns ``n`` tokens (RuntimeError if more than are held)."""
-        self._native.release(int(n))
+        """Returns ``n`` tokens (ValueError if more than are held)."""
+        self._native.release(operator.index(n))
 
     @property
     def capacity(self) -> int:
+        """The most tokens it can hold."""
         return self._native.capacity()
 
     @property
@@ -453,9 +547,9 @@ class Semaphore:
         """Free tokens (a snapshot)."""
         return self._native.available()
 
-    def __enter__(self) -> Semaphore:
-        self._native.acquire(1)
-        return self
+    def __enter__(self) -> bool:
+        self._native.acquire(1, None)
+        return True
 
     def __exit__(
         self,

@@ -4,9 +4,10 @@
 //
 // Bindings only, 1:1 with the C++ methods, with two additions that Python
 // needs and C++ does not:
-//  1. Every blocking call waits with the GIL released, in slices, and raises
-//     KeyboardInterrupt (or whatever a signal handler raises) between slices
-//     (blocking.h). Untimed C++ waits are bound as sliced timed waits.
+//  1. Every blocking call waits with the GIL released (blocking.h): off the
+//     main thread as one native wait (the untimed C++ form for "forever"),
+//     on the main thread interruptibly by Ctrl-C (slices or a helper thread).
+//     Timeouts are Optional[float] seconds, None for forever.
 //  2. C++ terminates the process on the always-checked misuses (unlock of an
 //     unlocked Mutex, negative WaitGroup counter, ...). Killing the
 //     interpreter is not an acceptable answer to a Python bug, so each box
@@ -33,6 +34,7 @@
 #include "python/contend/bindings.h"
 #include "sync/cond.h"
 #include "sync/event.h"
+#include "sync/internal/parking_lot.h"
 #include "sync/mutex.h"
 #include "sync/once.h"
 #include "sync/rw_mutex.h"
@@ -57,6 +59,19 @@ const char* intern_label(const std::string& label) {
   throw std::runtime_error("contend: " + what);
 }
 
+// Threads parked in the ParkingLot on any key inside `object` (test support:
+// "wait until the primitive has N parked waiters" instead of sleeping; the
+// same count as tests/testing/wait.h's parked_within).
+template <class T>
+size_t parked_within(const T& object) {
+  const auto* base = reinterpret_cast<const char*>(&object);
+  size_t parked = 0;
+  for (size_t offset = 0; offset < sizeof(T); ++offset) {
+    parked += internal::ParkingLot::waiter_count(base + offset);
+  }
+  return parked;
+}
+
 // ---------------------------------------------------------------- Mutex
 struct PyMutex {
   explicit PyMutex(std::optional<std::string> label)
@@ -74,7 +89,8 @@ struct PyMutex {
 
   bool acquire(std::optional<double> seconds) {
     return acquire_interruptibly(
-        seconds, [&](nanoseconds d) { return mu->try_lock_for(d); },
+        seconds, [&] { mu->lock(); },
+        [&](nanoseconds d) { return mu->try_lock_for(d); },
         [&](std::stop_token st) { return mu->lock(st); },
         [&] { mu->unlock(); });
   }
@@ -93,7 +109,7 @@ struct PyMutex {
     return true;
   }
   void unlock() {
-    if (!locked) misuse("Mutex.unlock: the Mutex is not locked");
+    if (!locked) misuse("Mutex.release: release unlocked lock");
     locked = false;
     mu->unlock();
   }
@@ -119,9 +135,10 @@ struct PyRWMutex {
   // only in debug builds and only when a writer is queued, so the bindings
   // refuse it always, like the upgrade (lock() while reading).
   //
-  // Waits longer than 1 ms acquire on a helper thread (blocking.h) that then
-  // exits; the lock word has no owner, and the debug-build read tracking of
-  // the helper dies with it, so the caller's release is well-formed.
+  // On the main thread, waits longer than 1 ms acquire on a helper thread
+  // (blocking.h) that then exits; the lock word has no owner, and the
+  // debug-build read tracking of the helper dies with it, so the caller's
+  // release is well-formed. Other threads acquire on the calling thread.
   std::optional<std::thread::id> writer;
   std::map<std::thread::id, int64_t> readers;
 
@@ -134,23 +151,25 @@ struct PyRWMutex {
     if (reading()) {
       misuse(std::string("RWMutex.") + method +
              ": this thread already holds the read lock (RLock recursion / "
-             "upgrade deadlock, seed section 4)");
+             "upgrade deadlock, the article *sync — Senior*)");
     }
   }
   bool acquire(std::optional<double> seconds) {
     return acquire_interruptibly(
-        seconds, [&](nanoseconds d) { return mu.try_lock_for(d); },
+        seconds, [&] { mu.lock(); },
+        [&](nanoseconds d) { return mu.try_lock_for(d); },
         [&](std::stop_token st) { return mu.lock(st); }, [&] { mu.unlock(); });
   }
   bool acquire_shared(std::optional<double> seconds) {
     return acquire_interruptibly(
-        seconds, [&](nanoseconds d) { return mu.try_lock_shared_for(d); },
+        seconds, [&] { mu.lock_shared(); },
+        [&](nanoseconds d) { return mu.try_lock_shared_for(d); },
         [&](std::stop_token st) { return mu.lock_shared(st); },
         [&] { mu.unlock_shared(); });
   }
 
   void lock() {
-    check_not_reading("lock");
+    check_not_reading("acquire_write");
     if (!mu.try_lock()) acquire(std::nullopt);
     writer = me();
   }
@@ -160,21 +179,21 @@ struct PyRWMutex {
     return true;
   }
   bool try_lock_for(double seconds) {
-    check_not_reading("try_lock_for");
+    check_not_reading("acquire_write");
     if (!mu.try_lock() && !acquire(seconds)) return false;
     writer = me();
     return true;
   }
   void unlock() {
-    if (!writer.has_value()) misuse("RWMutex.unlock: not write-locked");
+    if (!writer.has_value()) misuse("RWMutex.release_write: not write-locked");
     if (*writer != me()) {
-      misuse("RWMutex.unlock: write-locked by another thread");
+      misuse("RWMutex.release_write: write-locked by another thread");
     }
     writer.reset();
     mu.unlock();
   }
   void lock_shared() {
-    check_not_reading("lock_shared");
+    check_not_reading("acquire_read");
     if (!mu.try_lock_shared()) acquire_shared(std::nullopt);
     ++readers[me()];
   }
@@ -184,7 +203,7 @@ struct PyRWMutex {
     return true;
   }
   bool try_lock_shared_for(double seconds) {
-    check_not_reading("try_lock_shared_for");
+    check_not_reading("acquire_read");
     if (!mu.try_lock_shared() && !acquire_shared(seconds)) return false;
     ++readers[me()];
     return true;
@@ -193,8 +212,8 @@ struct PyRWMutex {
     auto it = readers.find(me());
     if (it == readers.end()) {
       misuse(readers.empty()
-                 ? "RWMutex.unlock_shared: not read-locked"
-                 : "RWMutex.unlock_shared: not read-locked by this thread");
+                 ? "RWMutex.release_read: not read-locked"
+                 : "RWMutex.release_read: not read-locked by this thread");
     }
     if (--it->second == 0) readers.erase(it);
     mu.unlock_shared();
@@ -212,32 +231,49 @@ struct PyCond {
   PyMutex* waiters_mutex = nullptr;  // GIL-guarded: the Mutex of the waiters
   int64_t waiters = 0;               // GIL-guarded
 
-  // One slice of Cond::wait_for: releases mu, waits for a signal for at most
-  // min(seconds, 50 ms), re-acquires mu. Returns true if a signal released
-  // it. Returning after a slice without a signal is a spurious wakeup for the
-  // caller; it cannot loop here, because a signal sent while this thread was
-  // re-acquiring mu would be lost. Raises KeyboardInterrupt (with mu held)
-  // if a signal handler raised.
-  bool wait_for(PyMutex& m, double seconds) {
-    if (!m.locked) misuse("Cond.wait: Mutex not held by the caller");
+  // Cond::wait / Cond::wait_for: releases m, waits for a signal (at most
+  // `seconds`; nullopt: no limit), re-acquires m. Returns false iff the
+  // timeout expired. The mutex is re-locked only when the wait ends (woken
+  // or timed out): off the main thread this is one Cond wait; on the main
+  // thread the same wait runs on a helper thread (blocking.h) and a Ctrl-C
+  // is delivered by broadcast() -- a spurious wakeup for the other waiters,
+  // which Go's Cond (and threading.Condition) allow -- after which the
+  // KeyboardInterrupt propagates with m held.
+  bool wait(PyMutex& m, std::optional<double> seconds) {
+    if (!m.locked) misuse("Cond.wait: cannot wait on un-acquired lock");
     if (waiters > 0 && waiters_mutex != &m) {
       misuse("Cond.wait: two different Mutexes used with one Cond");
     }
-    const auto slice = std::min<nanoseconds>(
-        kWaitSlice,
-        std::chrono::duration_cast<nanoseconds>(
-            std::chrono::duration<double>(std::clamp(seconds, 0.0, 1.0))));
     waiters_mutex = &m;
     ++waiters;
     m.locked = false;
-    bool signalled;
-    {
-      py::gil_scoped_release nogil;
-      signalled = cond.wait_for(*m.mu, slice) == std::cv_status::no_timeout;
+    const auto deadline = deadline_after(seconds);
+    auto timed_or_forever = [&]() -> bool {
+      if (!deadline.has_value()) {
+        cond.wait(*m.mu);
+        return true;
+      }
+      return cond.wait_for(*m.mu, time_left(deadline, nanoseconds::max())) ==
+             std::cv_status::no_timeout;
+    };
+    bool signalled = false;
+    try {
+      if (!on_main_thread()) {
+        signalled = without_gil(timed_or_forever);
+      } else {
+        signalled = run_on_helper<bool>(
+            std::nullopt, timed_or_forever, [&] { cond.broadcast(); },
+            [](bool) {});
+      }
+    } catch (abi::__forced_unwind&) {
+      throw;  // the thread is ending at interpreter exit; touch nothing
+    } catch (...) {
+      m.locked = true;  // a KeyboardInterrupt: m is held again
+      if (--waiters == 0) waiters_mutex = nullptr;
+      throw;
     }
     m.locked = true;
     if (--waiters == 0) waiters_mutex = nullptr;
-    if (PyErr_CheckSignals() != 0) throw py::error_already_set();
     return signalled;
   }
 };
@@ -246,7 +282,7 @@ struct PyCond {
 struct PyWaitGroup {
   WaitGroup wg;
   int64_t counter = 0;  // GIL-guarded mirror of the C++ counter
-  int64_t waiters = 0;  // GIL-guarded: threads inside wait()/wait_for()
+  int64_t waiters = 0;  // GIL-guarded: threads inside wait()
 
   void add(int32_t delta) {
     if (counter + delta < 0) misuse("WaitGroup.add: negative counter");
@@ -262,12 +298,15 @@ struct PyWaitGroup {
     --counter;
     wg.done();
   }
-  bool wait_for(std::optional<double> seconds) {
+  bool wait(std::optional<double> seconds) {
     ++waiters;
     bool ok;
     try {
-      ok = wait_interruptibly(seconds,
-                              [&](nanoseconds d) { return wg.wait_for(d); });
+      ok = wait_interruptibly(
+          seconds, [&] { wg.wait(); },
+          [&](nanoseconds d) { return wg.wait_for(d); });
+    } catch (abi::__forced_unwind&) {
+      throw;
     } catch (...) {
       --waiters;
       throw;
@@ -278,6 +317,8 @@ struct PyWaitGroup {
 };
 
 // ---------------------------------------------------------------- Semaphore
+// A weighted threading.BoundedSemaphore: releasing more than was acquired is
+// a ValueError, as BoundedSemaphore's "Semaphore released too many times".
 struct PySemaphore {
   explicit PySemaphore(int64_t capacity) : sem(check_capacity(capacity)) {}
   static int64_t check_capacity(int64_t capacity) {
@@ -298,11 +339,12 @@ struct PySemaphore {
                             ": n exceeds capacity");
     }
   }
-  bool acquire_for(int64_t n, std::optional<double> seconds) {
+  bool acquire(int64_t n, std::optional<double> seconds) {
     check(n, "acquire");
     if (sem.try_acquire(n)) return true;
     return acquire_interruptibly(
-        seconds, [&](nanoseconds d) { return sem.try_acquire_for(n, d); },
+        seconds, [&] { sem.acquire(n); },
+        [&](nanoseconds d) { return sem.try_acquire_for(n, d); },
         [&](std::stop_token st) { return sem.acquire(n, st); },
         [&] { sem.release(n); });
   }
@@ -315,7 +357,8 @@ struct PySemaphore {
     // Sound pre-check: with the GIL held, only acquisitions (which lower
     // available()) can run concurrently, so a passing check stays true.
     if (sem.available() + n > sem.capacity()) {
-      misuse("Semaphore.release: released more than held");
+      throw py::value_error(
+          "contend: Semaphore.release: Semaphore released too many times");
     }
     sem.release(n);
   }
@@ -330,20 +373,22 @@ struct PyOnce {
     if (runner == std::this_thread::get_id()) {
       misuse("Once.call: recursive call from inside f");
     }
-    // Waiters block without the GIL while another thread's f runs; f runs
+    // Waiters block without the GIL while another thread's f runs (one
+    // native wait; not interruptible by Ctrl-C on the main thread); f runs
     // with the GIL re-acquired. An exception from f propagates (the Once
     // stays not-done: the std::call_once rule of sync/once.h).
-    py::gil_scoped_release nogil;
-    once.call([&] {
-      py::gil_scoped_acquire gil;
-      runner = std::this_thread::get_id();
-      try {
-        f();
-      } catch (...) {
+    without_gil([&] {
+      once.call([&] {
+        py::gil_scoped_acquire gil;
+        runner = std::this_thread::get_id();
+        try {
+          f();
+        } catch (...) {
+          runner.reset();
+          throw;
+        }
         runner.reset();
-        throw;
-      }
-      runner.reset();
+      });
     });
   }
 };
@@ -353,13 +398,19 @@ struct PyOnce {
 void bind_sync(py::module_& m) {
   using py::arg;
 
+  main_thread_ident() = py::module_::import("threading")
+                            .attr("main_thread")()
+                            .attr("ident")
+                            .cast<unsigned long>();
+
   py::class_<PyMutex>(m, "Mutex")
       .def(py::init<std::optional<std::string>>(), arg("label") = py::none())
       .def("lock", &PyMutex::lock)
       .def("try_lock", &PyMutex::try_lock)
       .def("try_lock_for", &PyMutex::try_lock_for, arg("seconds"))
       .def("unlock", &PyMutex::unlock)
-      .def("locked", [](const PyMutex& p) { return p.locked; });
+      .def("locked", [](const PyMutex& p) { return p.locked; })
+      .def("_parked", [](const PyMutex& p) { return parked_within(*p.mu); });
 
   py::class_<PyRWMutex>(m, "RWMutex")
       .def(py::init<>())
@@ -374,62 +425,52 @@ void bind_sync(py::module_& m) {
       .def("unlock_shared", &PyRWMutex::unlock_shared)
       .def("write_locked",
            [](const PyRWMutex& p) { return p.writer.has_value(); })
-      .def("readers", &PyRWMutex::reader_count);
+      .def("readers", &PyRWMutex::reader_count)
+      .def("_parked", [](const PyRWMutex& p) { return parked_within(p.mu); });
 
   py::class_<PyCond>(m, "Cond")
       .def(py::init<>())
-      .def("wait_for", &PyCond::wait_for, arg("mutex"), arg("seconds"))
+      .def("wait", &PyCond::wait, arg("mutex"), arg("seconds"))
       .def("signal", [](PyCond& c) { c.cond.signal(); })
-      .def("broadcast", [](PyCond& c) { c.cond.broadcast(); });
+      .def("broadcast", [](PyCond& c) { c.cond.broadcast(); })
+      .def("_parked", [](const PyCond& c) { return parked_within(c.cond); });
 
   py::class_<Event>(m, "Event")
       .def(py::init<>())
       .def("set", &Event::set)
       .def("is_set", &Event::is_set)
-      .def("wait",
-           [](Event& e) {
-             wait_interruptibly(std::nullopt,
-                                [&](nanoseconds d) { return e.wait_for(d); });
-           })
       .def(
-          "wait_for",
-          [](Event& e, double seconds) {
+          "wait",
+          [](Event& e, std::optional<double> seconds) {
             return wait_interruptibly(
-                seconds, [&](nanoseconds d) { return e.wait_for(d); });
+                seconds, [&] { e.wait(); },
+                [&](nanoseconds d) { return e.wait_for(d); });
           },
-          arg("seconds"));
+          arg("seconds"))
+      .def("_parked", [](const Event& e) { return parked_within(e); });
 
   py::class_<PyWaitGroup>(m, "WaitGroup")
       .def(py::init<>())
       .def("add", &PyWaitGroup::add, arg("delta"))
       .def("done", &PyWaitGroup::done)
-      .def("wait", [](PyWaitGroup& w) { w.wait_for(std::nullopt); })
-      .def(
-          "wait_for",
-          [](PyWaitGroup& w, double seconds) { return w.wait_for(seconds); },
-          arg("seconds"))
-      .def("counter", [](const PyWaitGroup& w) { return w.counter; });
+      .def("wait", &PyWaitGroup::wait, arg("seconds"))
+      .def("counter", [](const PyWaitGroup& w) { return w.counter; })
+      .def("_parked", [](const PyWaitGroup& w) { return parked_within(w.wg); });
 
   py::class_<PySemaphore>(m, "Semaphore")
       .def(py::init<int64_t>(), arg("capacity"))
-      .def(
-          "acquire",
-          [](PySemaphore& s, int64_t n) { s.acquire_for(n, std::nullopt); },
-          arg("n") = 1)
-      .def(
-          "try_acquire_for",
-          [](PySemaphore& s, int64_t n, double seconds) {
-            return s.acquire_for(n, seconds);
-          },
-          arg("n"), arg("seconds"))
+      .def("acquire", &PySemaphore::acquire, arg("n"), arg("seconds"))
       .def("try_acquire", &PySemaphore::try_acquire, arg("n") = 1)
       .def("release", &PySemaphore::release, arg("n") = 1)
       .def("capacity", [](const PySemaphore& s) { return s.sem.capacity(); })
-      .def("available", [](const PySemaphore& s) { return s.sem.available(); });
+      .def("available", [](const PySemaphore& s) { return s.sem.available(); })
+      .def("_parked",
+           [](const PySemaphore& s) { return parked_within(s.sem); });
 
   py::class_<PyOnce>(m, "Once")
       .def(py::init<>())
-      .def("call", &PyOnce::call, arg("f"));
+      .def("call", &PyOnce::call, arg("f"))
+      .def("_parked", [](const PyOnce& o) { return parked_within(o.once); });
 }
 
 }  // namespace contend::python

@@ -11,18 +11,13 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 import contend
+from sync_testing import start, wait_parked
 
 # Timing bounds: a timed wait must not return before its timeout (minus clock
 # granularity) and must return within SLACK seconds after it (2 noisy cores,
 # other tests running in parallel).
 EARLY = 0.002
 SLACK = 1.5
-
-
-def start(fn, *args) -> threading.Thread:
-    t = threading.Thread(target=fn, args=args, daemon=True)
-    t.start()
-    return t
 
 
 # ------------------------------------------------------------------ Mutex
@@ -35,7 +30,7 @@ def test_mutex_context_manager_and_release_errors():
         assert mu.locked()
         assert mu.acquire(timeout=0) is False
     assert not mu.locked()
-    with pytest.raises(RuntimeError, match="contend: Mutex.unlock"):
+    with pytest.raises(RuntimeError, match="contend: Mutex.release: release unlocked lock"):
         mu.release()
 
 
@@ -88,12 +83,20 @@ def test_mutex_blocked_acquire_releases_the_gil():
     mu.release()
 
 
-@pytest.mark.parametrize("bad", [-1.0, float("nan")])
+@pytest.mark.parametrize("bad", [-2.0, -0.5, float("nan")])
 def test_bad_timeouts_raise(bad):
+    # threading.Lock's rules: -1 means "no limit", other negatives are errors.
     with pytest.raises(ValueError):
         contend.Mutex().acquire(timeout=bad)
     with pytest.raises(ValueError):
-        contend.Event().wait(timeout=bad)
+        contend.RWMutex().acquire_write(timeout=bad)
+
+
+def test_nan_wait_timeouts_raise():
+    with pytest.raises(ValueError):
+        contend.Event().wait(timeout=float("nan"))
+    with pytest.raises(ValueError):
+        contend.WaitGroup().wait(timeout=float("nan"))
 
 
 # ---------------------------------------------------------------- RWMutex
@@ -133,11 +136,10 @@ def test_rwmutex_queued_writer_blocks_new_readers():
     def writer():
         rw.acquire_write()
         got_write.set()
-        time.sleep(0.05)
         rw.release_write()
 
     t = start(writer)
-    time.sleep(0.1)  # the writer is queued (past the 1 ms first phase)
+    wait_parked(rw, 1)  # the writer is queued
     # A new reader must wait behind the queued writer: writers never starve.
     reader_done = threading.Event()
     order: list[str] = []
@@ -148,7 +150,7 @@ def test_rwmutex_queued_writer_blocks_new_readers():
         reader_done.set()
 
     r = start(late_reader)
-    time.sleep(0.1)
+    wait_parked(rw, 2)  # the reader is queued too, behind the writer
     assert not reader_done.is_set()
     rw.release_read()
     t.join(10)
@@ -207,7 +209,7 @@ def test_event_one_shot_broadcast():
     assert ev.wait(timeout=0.01) is False
     woke = []
     ts = [start(lambda: woke.append(ev.wait(timeout=30))) for _ in range(5)]
-    time.sleep(0.05)
+    wait_parked(ev, 5)
     ev.set()
     ev.set()  # harmless
     for t in ts:
@@ -253,7 +255,7 @@ def test_cond_producer_consumer_no_lost_wakeups():
     for i in range(n):
         with cond:
             items.append(i)
-        cond.signal()
+            cond.notify()
     t.join(60)
     assert got == list(range(n))
 
@@ -268,10 +270,10 @@ def test_cond_broadcast_wakes_all():
             woke.append(cond.wait_for(lambda: flag[0], timeout=30))
 
     ts = [start(waiter) for _ in range(4)]
-    time.sleep(0.05)
+    wait_parked(cond, 4)
     with cond:
         flag[0] = True
-    cond.broadcast()
+    cond.notify_all()
     for t in ts:
         t.join(30)
     assert woke == [True] * 4
@@ -279,7 +281,7 @@ def test_cond_broadcast_wakes_all():
 
 def test_cond_misuse_raises():
     cond = contend.Cond()
-    with pytest.raises(RuntimeError, match="not held"):
+    with pytest.raises(RuntimeError, match="cannot wait on un-acquired lock"):
         cond.wait(timeout=0.01)
 
 
@@ -315,17 +317,17 @@ def test_semaphore_is_fifo_for_python_waiters():
     # A large request at the head blocks later small ones even though enough
     # tokens for them are free: the head keeps its place while it waits.
     sem = contend.Semaphore(2)
-    assert sem.acquire(2)
+    assert sem.acquire(n=2)
     big_got = threading.Event()
 
     def big():
-        sem.acquire(2)
+        sem.acquire(n=2)
         big_got.set()
 
     t = start(big)
-    time.sleep(0.1)  # big is queued at the head
+    wait_parked(sem, 1)  # big is queued at the head
     sem.release(1)  # one token free, big needs two
-    assert sem.acquire(1, timeout=0.2) is False  # queued behind big: no barging
+    assert sem.acquire(timeout=0.2) is False  # queued behind big: no barging
     sem.release(1)
     assert big_got.wait(10)
     t.join(10)
@@ -336,10 +338,10 @@ def test_semaphore_is_fifo_for_python_waiters():
 def test_semaphore_misuse_raises():
     sem = contend.Semaphore(1)
     with pytest.raises(ValueError, match="exceeds capacity"):
-        sem.acquire(2)
+        sem.acquire(n=2)
     with pytest.raises(ValueError, match="negative"):
         sem.release(-1)
-    with pytest.raises(RuntimeError, match="released more than held"):
+    with pytest.raises(ValueError, match="released too many times"):
         sem.release(1)
     with sem:
         assert sem.available == 0
@@ -448,6 +450,126 @@ def test_timeouts_respect_both_bounds(which, timeout):
     elapsed = time.monotonic() - t0
     assert elapsed >= timeout - EARLY, f"{which} returned {timeout - elapsed:.4f}s early"
     assert elapsed <= timeout + SLACK, f"{which} overslept: {elapsed:.3f}s for {timeout}s"
+
+
+# ------------------------------------------- one native wait off the main thread
+
+
+def _voluntary_switches(tid: int) -> int:
+    with open(f"/proc/self/task/{tid}/status") as f:
+        for line in f:
+            if line.startswith("voluntary_ctxt_switches:"):
+                return int(line.split()[1])
+    raise AssertionError("no voluntary_ctxt_switches in /proc")
+
+
+def _blocked_worker_cases():
+    def mutex(timed):
+        mu = contend.Mutex()
+        mu.acquire()
+        return mu, (lambda: mu.acquire(timeout=60)) if timed else mu.acquire
+
+    def rw_read(timed):
+        rw = contend.RWMutex()
+        start(rw.acquire_write).join(30)
+        return rw, (lambda: rw.acquire_read(timeout=60)) if timed else rw.acquire_read
+
+    def event(timed):
+        ev = contend.Event()
+        return ev, (lambda: ev.wait(60)) if timed else ev.wait
+
+    def wait_group(timed):
+        wg = contend.WaitGroup()
+        wg.add(1)
+        return wg, (lambda: wg.wait(60)) if timed else wg.wait
+
+    def semaphore(timed):
+        sem = contend.Semaphore(1)
+        sem.acquire()
+        return sem, (lambda: sem.acquire(timeout=60)) if timed else sem.acquire
+
+    def cond(timed):
+        c = contend.Cond()
+
+        def w():
+            with c:
+                c.wait(60 if timed else None)
+        return c, w
+
+    return {"Mutex.acquire": mutex, "RWMutex.acquire_read": rw_read,
+            "Event.wait": event, "WaitGroup.wait": wait_group,
+            "Semaphore.acquire": semaphore, "Cond.wait": cond}
+
+
+@pytest.mark.parametrize("timed", [False, True])
+@pytest.mark.parametrize("which", sorted(_blocked_worker_cases()))
+def test_blocked_worker_thread_never_wakes(which, timed):
+    # Off the main thread a blocking call is one native wait: no slices, no
+    # helper thread. Before, every waiter woke 20 times a second (50 ms
+    # slices); Cond also re-locked its mutex on each slice.
+    primitive, call = _blocked_worker_cases()[which](timed)
+    tid = []
+    threads_before = threading.active_count()
+    t = start(lambda: (tid.append(threading.get_native_id()), call()))
+    wait_parked(primitive, 1)
+    before = _voluntary_switches(tid[0])
+    time.sleep(0.5)  # a measurement window, not an ordering
+    woke = _voluntary_switches(tid[0]) - before
+    assert woke <= 1, f"{which}: the blocked worker woke {woke} times in 0.5 s"
+    assert threading.active_count() == threads_before + 1
+    if isinstance(primitive, contend.Cond):
+        assert not primitive.mutex.locked(), "Cond.wait re-locked before it was woken"
+    assert t.is_alive()
+
+
+def test_cond_wait_relocks_only_when_woken():
+    cond = contend.Cond()
+    woke = threading.Event()
+
+    def waiter():
+        with cond:
+            assert cond.wait(timeout=60)
+            assert cond.mutex.locked()
+            woke.set()
+
+    t = start(waiter)
+    wait_parked(cond, 1)
+    with cond:  # the waiter wants the mutex back only after notify
+        assert cond.mutex._native._parked() == 0
+        cond.notify()
+    assert woke.wait(30)
+    t.join(30)
+
+
+# ----------------------------------------------------------- stubs vs module
+
+
+def _stub_classes():
+    import ast
+    import pathlib
+
+    stub = pathlib.Path(contend.__file__).with_name("_native.pyi")
+    tree = ast.parse(stub.read_text())
+    out = {}
+    for node in tree.body:
+        if isinstance(node, ast.ClassDef):
+            out[node.name] = {n.name for n in node.body
+                              if isinstance(n, ast.FunctionDef) and n.name != "__init__"}
+    return out
+
+
+def test_native_stubs_match_the_module():
+    # _native.pyi must not drift from the bindings: every sync class and
+    # method in the stub exists in the module, and vice versa.
+    from contend import _native
+
+    stubs = _stub_classes()
+    for name in ("Mutex", "RWMutex", "Cond", "Event", "WaitGroup", "Semaphore", "Once"):
+        native = getattr(_native, name)
+        methods = {m for m in vars(native) if not m.startswith("__")}
+        assert stubs[name] == methods, (
+            f"_native.pyi {name}: stub-only {sorted(stubs[name] - methods)}, "
+            f"module-only {sorted(methods - stubs[name])}")
 
 
 if __name__ == "__main__":

@@ -22,65 +22,22 @@ timeouts, so scheduling noise cannot fail them.
 
 from __future__ import annotations
 
-import queue
 import sys
 import threading
 from typing import Callable
 
 from hypothesis import settings, strategies as st
-from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
+from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
 import contend
+from sync_testing import Worker, examples
 
 N_WORKERS = 3
 BLOCK_WINDOW = 0.03  # seconds to watch a request that must stay blocked
 WAKE_TIMEOUT = 20.0  # seconds within which a releasable waiter must proceed
 
 
-class Worker:
-    """A thread that runs submitted callables one at a time."""
-
-    def __init__(self, index: int) -> None:
-        self.index = index
-        self.commands: queue.Queue = queue.Queue()
-        self.results: queue.Queue = queue.Queue()
-        self.pending: str | None = None
-        self.thread = threading.Thread(target=self._loop, daemon=True)
-        self.thread.start()
-
-    def _loop(self) -> None:
-        while True:
-            item = self.commands.get()
-            if item is None:
-                return
-            tag, fn = item
-            try:
-                fn()
-                self.results.put((tag, None))
-            except BaseException as e:  # reported to the machine
-                self.results.put((tag, e))
-
-    def submit(self, tag: str, fn: Callable[[], object]) -> None:
-        assert self.pending is None, f"worker {self.index} busy with {self.pending}"
-        self.pending = tag
-        self.commands.put((tag, fn))
-
-    def poll(self, timeout: float) -> str | None:
-        try:
-            tag, err = self.results.get(timeout=timeout)
-        except queue.Empty:
-            return None
-        if err is not None:
-            raise err
-        self.pending = None
-        return tag
-
-    def stop(self) -> None:
-        self.commands.put(None)
-        self.thread.join(timeout=WAKE_TIMEOUT)
-
-
-workers_st = st.integers(min_value=0, max_value=N_WORKERS - 1)
+EXPIRE = 0.005  # a timed wait the model says must expire
 
 
 class SyncModel(RuleBasedStateMachine):
@@ -192,22 +149,27 @@ class SyncModel(RuleBasedStateMachine):
     def holds_rw(self, i: int) -> bool:
         return self.rw_writer == i or i in self.rw_readers
 
+    def idle(self) -> list[int]:
+        return [i for i, wk in enumerate(self.w) if wk.pending is None]
+
     # Lock order Mutex before RWMutex (a worker holding the RWMutex never
     # waits for the Mutex), so the workers cannot deadlock each other.
+    def may_lock_mu(self) -> list[int]:
+        return [i for i in self.idle() if self.mu_holder != i and not self.holds_rw(i)]
 
-    @rule(i=workers_st)
-    def mutex_acquire(self, i: int) -> None:
-        if self.w[i].pending is not None or self.mu_holder == i or self.holds_rw(i):
-            return
+    @precondition(lambda self: self.may_lock_mu())
+    @rule(data=st.data())
+    def mutex_acquire(self, data) -> None:
+        i = data.draw(st.sampled_from(self.may_lock_mu()))
         self.w[i].submit("mu.acquire", self.mu.acquire)
         self.settle()
 
-    @rule(i=workers_st)
-    def mutex_try_acquire(self, i: int) -> None:
-        if self.w[i].pending is not None or self.mu_holder == i or self.holds_rw(i):
-            return
+    @precondition(lambda self: self.may_lock_mu())
+    @rule(data=st.data())
+    def mutex_try_acquire(self, data) -> None:
+        i = data.draw(st.sampled_from(self.may_lock_mu()))
         result: list[bool] = []
-        self.w[i].submit("mu.try", lambda: result.append(self.mu.acquire(timeout=0)))
+        self.w[i].submit("mu.try", lambda: result.append(self.mu.acquire(False)))
         assert self.w[i].poll(WAKE_TIMEOUT) == "mu.try"
         if result[0]:
             self.apply(i, "mu.acquire")
@@ -218,41 +180,73 @@ class SyncModel(RuleBasedStateMachine):
                 "try_lock failed on a free Mutex")
         self.settle()
 
-    @rule(i=workers_st)
-    def mutex_release(self, i: int) -> None:
-        if self.mu_holder != i or self.w[i].pending is not None:
-            return
+    @precondition(lambda self: self.mu_holder is not None and self.may_lock_mu())
+    @rule(data=st.data())
+    def mutex_acquire_expires(self, data) -> None:
+        # Held by an idle worker: nothing can release it during the wait.
+        i = data.draw(st.sampled_from(self.may_lock_mu()))
+        result: list[bool] = []
+        self.w[i].submit("mu.timed",
+                         lambda: result.append(self.mu.acquire(timeout=EXPIRE)))
+        assert self.w[i].poll(WAKE_TIMEOUT) == "mu.timed"
+        assert result == [False], f"acquire(timeout) of a held Mutex -> {result}"
+        self.settle()
+
+    @precondition(lambda self: self.mu_holder is not None
+                  and self.w[self.mu_holder].pending is None)
+    @rule()
+    def mutex_release(self) -> None:
+        i = self.mu_holder
         self.mu_holder = None
         self.run_sync(i, "mu.release", self.mu.release)
         self.settle()
 
     # ---------------------------------------------------------- RWMutex
 
-    @rule(i=workers_st)
-    def rw_write(self, i: int) -> None:
-        if (self.w[i].pending is not None or self.rw_writer == i
-                or i in self.rw_readers):
-            return
+    def may_lock_rw(self) -> list[int]:
+        return [i for i in self.idle() if not self.holds_rw(i)]
+
+    @precondition(lambda self: self.may_lock_rw())
+    @rule(data=st.data())
+    def rw_write(self, data) -> None:
+        i = data.draw(st.sampled_from(self.may_lock_rw()))
         if (self.rw_writer is None and self.rw_readers
                 and not self.waiting("rw.write")):
             self.claimed.add(i)  # queues behind the readers, blocks new ones
         self.w[i].submit("rw.write", self.rw.acquire_write)
         self.settle()
 
-    @rule(i=workers_st)
-    def rw_read(self, i: int) -> None:
-        if (self.w[i].pending is not None or self.rw_writer == i
-                or i in self.rw_readers):
-            return
+    @precondition(lambda self: self.may_lock_rw()
+                  and (self.rw_writer is not None or self.rw_readers)
+                  and not self.waiting("rw.write"))
+    @rule(data=st.data())
+    def rw_write_expires(self, data) -> None:
+        # Held by idle workers only (nobody queued): the timed write must
+        # give up, and leave no claim behind that blocks new readers.
+        i = data.draw(st.sampled_from(self.may_lock_rw()))
+        result: list[bool] = []
+        self.w[i].submit("rw.timed", lambda: result.append(
+            self.rw.acquire_write(timeout=EXPIRE)))
+        assert self.w[i].poll(WAKE_TIMEOUT) == "rw.timed"
+        assert result == [False], f"acquire_write(timeout) of a held RWMutex -> {result}"
+        self.settle()
+
+    @precondition(lambda self: self.may_lock_rw())
+    @rule(data=st.data())
+    def rw_read(self, data) -> None:
+        i = data.draw(st.sampled_from(self.may_lock_rw()))
         # Claimed writers must go first (writer preference).
         self.reader_behind[i] = self.claimed & set(self.waiting("rw.write"))
         self.w[i].submit("rw.read", self.rw.acquire_read)
         self.settle()
 
-    @rule(i=workers_st)
-    def rw_release(self, i: int) -> None:
-        if self.w[i].pending is not None:
-            return
+    def may_unlock_rw(self) -> list[int]:
+        return [i for i in self.idle() if self.holds_rw(i)]
+
+    @precondition(lambda self: self.may_unlock_rw())
+    @rule(data=st.data())
+    def rw_release(self, data) -> None:
+        i = data.draw(st.sampled_from(self.may_unlock_rw()))
         if self.rw_writer == i:
             self.rw_writer = None
             self.run_sync(i, "rw.unwrite", self.rw.release_write)
@@ -261,20 +255,28 @@ class SyncModel(RuleBasedStateMachine):
             writers = self.waiting("rw.write")
             if len(writers) == 1:
                 self.claimed.add(writers[0])
-        elif i in self.rw_readers:
+        else:
             self.rw_readers.discard(i)
             self.run_sync(i, "rw.unread", self.rw.release_read)
-        else:
-            return
         self.settle()
 
     # ---------------------------------------------------------- Event
 
-    @rule(i=workers_st)
-    def event_wait(self, i: int) -> None:
-        if self.w[i].pending is not None:
-            return
+    @precondition(lambda self: self.idle())
+    @rule(data=st.data())
+    def event_wait(self, data) -> None:
+        i = data.draw(st.sampled_from(self.idle()))
         self.w[i].submit("ev.wait", self.ev.wait)
+        self.settle()
+
+    @precondition(lambda self: self.idle())
+    @rule(data=st.data())
+    def event_wait_timed(self, data) -> None:
+        i = data.draw(st.sampled_from(self.idle()))
+        result: list[bool] = []
+        self.w[i].submit("ev.timed", lambda: result.append(self.ev.wait(EXPIRE)))
+        assert self.w[i].poll(WAKE_TIMEOUT) == "ev.timed"
+        assert result == [self.ev_set], f"Event.wait(timeout) -> {result}"
         self.settle()
 
     @rule()
@@ -284,12 +286,12 @@ class SyncModel(RuleBasedStateMachine):
         self.settle()
         assert not self.waiting("ev.wait"), "Event.set() left a waiter blocked"
 
+    @precondition(lambda self: self.ev_set and not self.waiting("ev.wait"))
     @rule()
     def event_renew(self) -> None:
         # Events are one-shot: start a fresh one once nobody waits.
-        if self.ev_set and not self.waiting("ev.wait"):
-            self.ev = contend.Event()
-            self.ev_set = False
+        self.ev = contend.Event()
+        self.ev_set = False
 
     # ---------------------------------------------------------- checks
 
@@ -329,7 +331,7 @@ class SyncModel(RuleBasedStateMachine):
 
 
 SyncModel.TestCase.settings = settings(
-    max_examples=40, stateful_step_count=30, deadline=None)
+    max_examples=examples(40), stateful_step_count=30)
 TestSyncModel = SyncModel.TestCase
 
 
