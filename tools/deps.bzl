@@ -43,6 +43,7 @@ _SYSTEM_LIBRARIES = [
     ("onetbb", "tbb.BUILD", "/usr/include"),
     ("concurrentqueue", "concurrentqueue.BUILD", "/usr/include/concurrentqueue"),
     ("libdw", "libdw.BUILD", "/usr/include"),
+    ("hiredis", "hiredis.BUILD", "/usr/include"),
 ]
 
 def contend_deps():

@@ -55,6 +55,8 @@ const char* wait_kind_name(WaitKind kind) noexcept {
       return "Singleflight";
     case WaitKind::kChan:
       return "Chan";
+    case WaitKind::kResourcePool:
+      return "ResourcePool";
     case WaitKind::kOther:
       return "Other";
   }

@@ -36,12 +36,14 @@ enum class WaitKind : uint8_t {
   kErrGroup,
   kSingleflight,
   kChan,
+  kResourcePool,  // pool/resource_pool.h: acquirers waiting for a resource
   kOther,
 };
 
 // "Mutex", "RWMutex.read", "RWMutex.write", "Cond", "Event", "Once",
-// "WaitGroup", "Semaphore", "ErrGroup", "Singleflight", "Chan", "Other"; "?"
-// for a value outside the enum. The string has static storage duration.
+// "WaitGroup", "Semaphore", "ErrGroup", "Singleflight", "Chan",
+// "ResourcePool", "Other"; "?" for a value outside the enum. The string has
+// static storage duration.
 const char* wait_kind_name(WaitKind kind) noexcept;
 
 // How a ParkingLot::park() call ended.

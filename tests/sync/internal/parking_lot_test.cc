@@ -750,6 +750,7 @@ TEST(WaitObserverTest, KindNamesAndLabels) {
   EXPECT_STREQ(wait_kind_name(WaitKind::kMutex), "Mutex");
   EXPECT_STREQ(wait_kind_name(WaitKind::kRWMutexReader), "RWMutex.read");
   EXPECT_STREQ(wait_kind_name(WaitKind::kRWMutexWriter), "RWMutex.write");
+  EXPECT_STREQ(wait_kind_name(WaitKind::kResourcePool), "ResourcePool");
   EXPECT_STREQ(wait_kind_name(WaitKind::kOther), "Other");
   EXPECT_STREQ(wait_kind_name(static_cast<WaitKind>(200)), "?");
   int key = 0;
