@@ -1,0 +1,3 @@
+module contend/bench/pool
+
+go 1.19
