@@ -6,10 +6,14 @@ debug server), the lab engine in bench/lab/ (without its CLI) with the calibrate
 of bench/sync/busy_work.cc, and the bindings
 in python/contend/. Abseil comes from the system (Debian libabsl-dev, or any
 install whose headers and libabsl_*.so are on the default search paths;
-ABSL_PREFIX=/opt/absl points elsewhere), as do zlib and elfutils libdw (file:line).
+ABSL_PREFIX=/opt/absl points elsewhere); its flags come from pkg-config when it
+knows Abseil, from a hand list otherwise. zlib and elfutils libdw (file:line)
+come from the system too.
 """
 
 import glob
+import shlex
+import subprocess
 import os
 
 from pybind11.setup_helpers import ParallelCompile, Pybind11Extension, build_ext
@@ -30,8 +34,15 @@ EXCLUDE = {
     "bench/lab/lab_main.cc",  # the lab CLI's main()
 }
 
-# The Abseil components the sources use, as Debian splits them (one shared
-# library each; see third_party/absl.BUILD for the same mapping in Bazel).
+# The Abseil components the sources include (absl/<component>/...), as
+# pkg-config modules; pkg-config adds the libraries they depend on.
+ABSL_PKGS = [
+    "absl_base", "absl_flat_hash_map", "absl_symbolize", "absl_any_invocable",
+    "absl_function_ref", "absl_status", "absl_statusor", "absl_strings",
+    "absl_str_format", "absl_synchronization",
+]
+# Without pkg-config (or with ABSL_PREFIX): the same libraries by hand, as
+# Debian splits them (see third_party/absl.BUILD for the mapping in Bazel).
 ABSL_LIBS = [
     "synchronization", "time", "time_zone", "civil_time", "int128",
     "symbolize", "demangle_internal", "debugging_internal", "stacktrace",
@@ -39,6 +50,30 @@ ABSL_LIBS = [
     "str_format_internal", "base", "raw_logging_internal", "spinlock_wait",
     "log_severity", "throw_delegate",
 ]
+
+
+def absl_flags():
+    """(include_dirs, library_dirs, libraries, extra_compile_args) for Abseil:
+    from pkg-config when it knows Abseil and ABSL_PREFIX is unset."""
+    prefix = os.environ.get("ABSL_PREFIX")
+    if prefix:
+        return ([os.path.join(prefix, "include")], [os.path.join(prefix, "lib")],
+                ["absl_" + lib for lib in ABSL_LIBS], [])
+    try:
+        known = [p for p in ABSL_PKGS if subprocess.run(
+            ["pkg-config", "--exists", p]).returncode == 0]
+        if not known:
+            raise OSError("pkg-config knows no Abseil module")
+        cflags = shlex.split(subprocess.check_output(
+            ["pkg-config", "--cflags"] + known, text=True))
+        libs = shlex.split(subprocess.check_output(
+            ["pkg-config", "--libs"] + known, text=True))
+    except (OSError, subprocess.CalledProcessError):
+        return [], [], ["absl_" + lib for lib in ABSL_LIBS], []
+    return ([f[2:] for f in cflags if f.startswith("-I")],
+            [f[2:] for f in libs if f.startswith("-L")],
+            [f[2:] for f in libs if f.startswith("-l")],
+            [f for f in cflags if not f.startswith("-I")])
 
 
 def sources():
@@ -51,21 +86,16 @@ def sources():
     return out
 
 
-absl_prefix = os.environ.get("ABSL_PREFIX")
-include_dirs = [ROOT]
-library_dirs = []
-if absl_prefix:
-    include_dirs.append(os.path.join(absl_prefix, "include"))
-    library_dirs.append(os.path.join(absl_prefix, "lib"))
+absl_includes, absl_libdirs, absl_libs, absl_cflags = absl_flags()
 
 ext = Pybind11Extension(
     "contend._native",
     sources(),
-    include_dirs=include_dirs,
-    library_dirs=library_dirs,
-    libraries=["absl_" + lib for lib in ABSL_LIBS] + ["z", "dw", "elf"],
+    include_dirs=[ROOT] + absl_includes,
+    library_dirs=absl_libdirs,
+    libraries=absl_libs + ["z", "dw", "elf"],
     define_macros=[("NDEBUG", "1")],
-    extra_compile_args=["-fno-omit-frame-pointer", "-pthread", "-O2"],
+    extra_compile_args=["-fno-omit-frame-pointer", "-pthread", "-O2"] + absl_cflags,
     extra_link_args=["-pthread"],
     cxx_std=20,
 )

@@ -36,7 +36,8 @@ def _parser() -> argparse.ArgumentParser:
         "--experiments",
         default="rw,seed,crossover,scaling",
         help="comma-separated subset of: rw (a: RWMutex vs Mutex by read share x "
-        "hold time), seed (b: 4 readers + 1 writer, 50 ns vs 5 us), crossover "
+        "hold time), seed (b: the article's microbenchmark, 4 readers + 1 writer, "
+        "50 ns vs 5 us), crossover "
         "(c: hold-time sweep), scaling (throughput vs threads). Default: all.",
     )
     p.add_argument("--threads", type=int, default=None,

@@ -370,7 +370,7 @@ def run(
 # The article's decision matrix
 # --------------------------------------------------------------------------
 
-# Seed section 4: "Read share | Hold time | Better choice".
+# The article's section 4: "Read share | Hold time | Better choice".
 SEED_SHARE_BUCKETS: tuple[tuple[str, float], ...] = (
     (">99%", 0.995),
     ("95-99%", 0.97),
@@ -381,7 +381,7 @@ SEED_HOLD_BUCKETS: tuple[tuple[str, int], ...] = (
     ("<1 us", 100),
     (">1 us", 5000),
 )
-# Seed's microbenchmark (4 readers, 1 writer, "M-class"), ns/op.
+# The article's microbenchmark (4 readers, 1 writer, "M-class"), ns/op.
 SEED_TABLE_NS: dict[tuple[str, int], float] = {
     ("rwmutex", 50): 9.8,
     ("mutex", 50): 6.6,
@@ -583,22 +583,16 @@ def cpu_busy_fraction(interval: float = 0.5) -> float:
     """Fraction of all CPUs' time spent busy over ``interval`` seconds, from
     /proc/stat (NaN where unavailable). Unlike the load average, which decays
     over a minute, this sees only what runs now -- e.g. not the build that
-    just finished before a lab run."""
-
-    def sample() -> tuple[int, int]:
-        with open("/proc/stat", encoding="ascii") as f:
-            fields = [int(x) for x in f.readline().split()[1:]]
-        idle = fields[3] + (fields[4] if len(fields) > 4 else 0)  # idle + iowait
-        return idle, sum(fields)
-
+    just finished before a lab run. Reads /proc/stat through _proc_stat, the
+    one reader (guest time counted once, inside user)."""
     try:
-        i0, t0 = sample()
+        busy0, total0 = _proc_stat()
         time.sleep(interval)
-        i1, t1 = sample()
+        busy1, total1 = _proc_stat()
     except (OSError, ValueError, IndexError):
         return float("nan")
-    total = t1 - t0
-    return 0.0 if total <= 0 else max(0.0, min(1.0, 1.0 - (i1 - i0) / total))
+    total = total1 - total0
+    return 0.0 if total <= 0 else max(0.0, min(1.0, (busy1 - busy0) / total))
 
 
 def machine_info() -> dict[str, Any]:
@@ -828,7 +822,7 @@ def matrix(
                         )
                     )
 
-    # Deduplicate (seed and crossover share points) keeping first use.
+    # Deduplicate (the seed experiment and crossover share points) keeping first use.
     unique: list[Workload] = []
     seen: set[Workload] = set()
     for _, w in plan:
@@ -887,8 +881,8 @@ def matrix(
                 agrees = None if seed not in ("Mutex", "RWMutex") else measured == seed
                 if sb == ">99%":
                     rec = (
-                        f"{measured} among locks; the seed's answer is "
-                        "copy-on-write (contend Snapshot<T>, not built yet)"
+                        f"{measured} among locks; the article's answer is "
+                        "copy-on-write (contend::Snapshot<T>, sync/snapshot.h)"
                     )
                 elif measured == "RWMutex":
                     rec = f"RWMutex ({speedup:.2f}x Mutex's throughput)"

@@ -62,7 +62,7 @@ def _rw_section(rep: MatrixReport, md: bool) -> str:
             f"{cfg.outside_ns} ns; median of {cfg.repetitions}]")
     return head + "\n\n" + _table(
         ["Read share", "Hold", "share", "hold ns", "Mutex", "RWMutex",
-         "RW/Mutex", "Seed says", "Agrees", "Recommendation (measured)"], rows, md)
+         "RW/Mutex", "Article says", "Agrees", "Recommendation (measured)"], rows, md)
 
 
 def _seed_section(rep: MatrixReport, md: bool) -> str:
@@ -74,10 +74,10 @@ def _seed_section(rep: MatrixReport, md: bool) -> str:
             f"{r.display_name} {crit}", _ns(r.seed_ns_per_op), _ns(r.ns_per_op),
             _ns(r.ideal_ns_per_op), f"{r.fairness:.2f}", _ns(r.write_p99_ns),
         ])
-    text = (f"(b) 4 readers + 1 writer, fixed shares (seed section 4)  "
+    text = (f"(b) 4 readers + 1 writer, fixed shares (the article *sync — Senior*, section 4)  "
             f"[ns/op = wall time / total ops; ideal = serialized writes + reads "
             f"overlapped on {cpus} CPUs]\n\n")
-    text += _table(["Benchmark", "seed ns/op", "measured ns/op",
+    text += _table(["Benchmark", "article ns/op", "measured ns/op",
                     f"ideal ({cpus} CPUs)", "fairness", "writer p99 wait"], rows, md)
     by = {(r.primitive, r.critical_ns): r.ns_per_op for r in rep.seed_table}
     notes = []
@@ -85,15 +85,15 @@ def _seed_section(rep: MatrixReport, md: bool) -> str:
         m, rw = by[("mutex", 50)], by[("rwmutex", 50)]
         verdict = (f"Mutex wins {rw / m - 1:.0%}" if m < rw
                    else f"RWMutex wins {m / rw - 1:.0%}")
-        notes.append(f"Short critsec (50 ns): seed 'Mutex wins 30%'; measured: {verdict}"
+        notes.append(f"Short critsec (50 ns): the article: 'Mutex wins 30%'; measured: {verdict}"
                      f" (RWMutex {_ns(rw)} vs Mutex {_ns(m)} ns/op).")
     if ("mutex", 5000) in by and ("rwmutex", 5000) in by:
         m, rw = by[("mutex", 5000)], by[("rwmutex", 5000)]
         verdict = (f"RWMutex wins {m / rw:.2f}x" if rw < m
                    else f"Mutex wins {rw / m:.2f}x")
-        notes.append(f"Long critsec (5 us): seed 'RWMutex wins 4x'; measured: {verdict}"
+        notes.append(f"Long critsec (5 us): the article: 'RWMutex wins 4x'; measured: {verdict}"
                      f" (RWMutex {_ns(rw)} vs Mutex {_ns(m)} ns/op).")
-    notes.append("The seed's Mutex rows (6.6 and 4180 ns/op) are below the floor "
+    notes.append("The article's Mutex rows (6.6 and 4180 ns/op) are below the floor "
                  "a serialized 50 ns / 5 us critical section allows (50 and 5000 "
                  "ns/op), so they cannot be reproduced as stated; its 4x "
                  "needs >= 4 CPUs for the readers (ideal here: see column).")
@@ -118,7 +118,7 @@ def _crossover_section(rep: MatrixReport, md: bool) -> str:
 
 
 def tables_text(rep: MatrixReport, md: bool = False) -> str:
-    """The seed's tables with the measured numbers and recommendations."""
+    """The article's tables with the measured numbers and recommendations."""
     m = rep.machine
     busy = m.get("cpu_busy_before", float("nan"))
     other = m.get("other_cpu_during", float("nan"))
@@ -252,7 +252,7 @@ def plot(rep: MatrixReport, out_dir: str) -> list[str]:
             a.set_xscale("log")
             a.set_xlabel("critical section (ns)")
             a.axvline(SEED_CROSSOVER_NS, color="grey", linestyle=":",
-                      label="seed's crossover (~1 us)")
+                      label="the article's crossover (~1 us)")
             a.grid(True, alpha=0.3)
         ax.set_yscale("log")
         ax.set_ylabel("throughput (M ops/s)")

@@ -22,7 +22,7 @@ def test_quick_lab_writes_report(tmp_path):
         stderr=subprocess.PIPE,
         env=dict(os.environ, MPLBACKEND="Agg", MPLCONFIGDIR=str(tmp_path)))
     assert r.returncode == 0, r.stderr
-    # Tables on stdout, one per experiment, with the seed's rows.
+    # Tables on stdout, one per experiment, with the article's rows.
     assert "(a) RWMutex vs Mutex" in r.stdout
     assert "95-99%" in r.stdout and "<70%" in r.stdout
     assert "(b) 4 readers + 1 writer" in r.stdout

@@ -1,6 +1,8 @@
-"""`pip install .` works offline: in a temporary copy of the source tree,
-`python3 -m venv --system-site-packages .venv && .venv/bin/pip install
---no-build-isolation .`, then the installed package imports and works."""
+"""Packaging a user can rely on, offline: in a temporary copy of the source
+tree, `python3 -m build --no-isolation --sdist` makes an sdist that holds
+every source setup.py compiles (MANIFEST.in); a wheel is built from that
+sdist alone (`python3 -m build --no-isolation --wheel` in the unpacked sdist),
+installed into a fresh venv, and the installed package imports and works."""
 
 from __future__ import annotations
 
@@ -8,6 +10,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tarfile
 import textwrap
 
 import pytest
@@ -17,7 +20,7 @@ import contend
 # What setup.py compiles and packages (see its SOURCES), plus the metadata.
 TREE = ["sync", "profile", "bench/lab", "bench/sync/busy_work.h",
         "bench/sync/busy_work.cc", "python/contend", "python/README.md",
-        "setup.py", "pyproject.toml"]
+        "setup.py", "pyproject.toml", "MANIFEST.in"]
 
 
 def source_root() -> str:
@@ -41,7 +44,7 @@ def copy_tree(src_root: str, dst_root: str) -> None:
             shutil.copy(src, dst)
 
 
-def test_offline_venv_pip_install(tmp_path):
+def test_sdist_wheel_venv_install(tmp_path):
     root = source_root()
     if not os.path.exists(os.path.join(root, "setup.py")):
         pytest.fail(f"cannot find the source tree (looked in {root})")
@@ -64,9 +67,30 @@ def test_offline_venv_pip_install(tmp_path):
         assert r.returncode == 0, f"{cmd} failed:\n{r.stdout[-6000:]}"
         return r.stdout
 
-    # Exactly the README's offline command.
+    # The sdist holds every source setup.py compiles, and every header.
+    sh("/usr/bin/python3 -m build --no-isolation --sdist --outdir dist .")
+    (sdist,) = (src / "dist").glob("contend-*.tar.gz")
+    with tarfile.open(sdist) as tar:
+        names = tar.getnames()
+        top = names[0].split("/")[0]
+        packed = {n.split("/", 1)[1] for n in names if "/" in n}
+        tar.extractall(tmp_path / "unpacked")
+    wanted = set()
+    for rel in TREE:
+        path = src / rel
+        files = [path] if path.is_file() else [p for p in path.rglob("*") if p.is_file()]
+        wanted |= {str(p.relative_to(src)) for p in files
+                   if p.suffix in (".h", ".cc", ".py", ".pyi") or p.name == "py.typed"}
+    missing = sorted(wanted - packed)
+    assert not missing, f"the sdist lacks {missing}"
+    # A wheel from the sdist alone, installed into a fresh venv.
+    unpacked = tmp_path / "unpacked" / top
+    r = subprocess.run("/usr/bin/python3 -m build --no-isolation --wheel --outdir "
+                       f"{src}/dist .", shell=True, cwd=unpacked, env=env, text=True,
+                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    assert r.returncode == 0, f"wheel from the sdist failed:\n{r.stdout[-6000:]}"
     sh("/usr/bin/python3 -m venv --system-site-packages .venv && "
-       ".venv/bin/pip install --no-build-isolation .")
+       ".venv/bin/pip install --no-index --no-deps dist/contend-*.whl")
 
     check = textwrap.dedent("""
         import contend, contend.lab as lab, os, sys
