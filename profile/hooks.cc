@@ -301,8 +301,8 @@ ABSL_ATTRIBUTE_NOINLINE ABSL_ATTRIBUTE_COLD void read_stack_bounds() noexcept {
 // Sampled event -> record.
 
 // Never throws (the hooks run in the ParkingLot's noexcept paths): an
-// exception -- std::bad_alloc from a new record, or from the label table's
-// first use -- drops the event and is counted. The try block is here, not in
+// exception -- std::bad_alloc from a new record -- drops the event and is
+// counted. The try block is here, not in
 // a wrapper, so that no extra frame is walked and hashed.
 ABSL_ATTRIBUTE_NOINLINE void record_event(ProfileType type, const void* key,
                                           WaitKind kind, double count,
@@ -478,8 +478,8 @@ void timeline_record(const TimelineEntry& entry) {
 // Every exception (std::bad_alloc from a record or a ring; nothing else is
 // thrown below) drops the event and is counted.
 
-// `entry.label` is filled in here: wait_label() may allocate (its table is
-// created on first use).
+// `entry.label` is filled in here (wait_label() takes no lock and never
+// allocates).
 void timeline_record_noexcept(TimelineEntry entry) noexcept {
   try {
     entry.label = wait_label(entry.key);

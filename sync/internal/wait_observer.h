@@ -19,6 +19,7 @@
 #ifndef CONTEND_SYNC_INTERNAL_WAIT_OBSERVER_H_
 #define CONTEND_SYNC_INTERNAL_WAIT_OBSERVER_H_
 
+#include <cstddef>
 #include <cstdint>
 
 namespace contend::internal {
@@ -106,14 +107,24 @@ void set_wait_observer(const WaitObserver* observer) noexcept;
 // store in set_wait_observer().
 const WaitObserver* wait_observer() noexcept;
 
-// Optional static labels for keys (e.g. `Mutex mu{"cache.shard"}`): a small
-// locked map, zero cost for unlabeled primitives. `label` must have static
-// storage duration (it is stored, not copied). Setting a label on a key that
-// has one replaces it; clear_wait_label() on an unlabeled key is a no-op.
-// Thread-safe. wait_label() returns nullptr if the key has no label.
+// Optional static labels for keys (e.g. `Mutex mu{"cache.shard"}`): zero cost
+// for unlabeled primitives. `label` must have static storage duration (it is
+// stored, not copied). Setting a label on a key that has one replaces it
+// (nullptr clears it); clear_wait_label() on an unlabeled key is a no-op.
+// Thread-safe. set and clear take a process-wide std::mutex (they run when a
+// labeled primitive is constructed or destroyed). wait_label() returns the
+// key's label or nullptr; it takes no lock, writes no shared memory and never
+// allocates (the profiler calls it on every sampled event, inside the
+// ParkingLot's paths), retrying only while a table rebuild is in progress.
+// A wait_label() concurrent with a set or clear of the same key returns the
+// label before or after it. Memory: O(peak number of labeled keys alive at
+// once); fork-safe (the child can set labels at once).
 void set_wait_label(const void* key, const char* label);
 void clear_wait_label(const void* key);
-const char* wait_label(const void* key);
+const char* wait_label(const void* key) noexcept;
+
+// Slots allocated by the registry over the process's life (tests bound it).
+size_t wait_label_capacity_for_testing();
 
 }  // namespace contend::internal
 

@@ -20,6 +20,7 @@
 #include "sync/internal/clock.h"
 #include "sync/internal/prng.h"
 #include "sync/internal/wait_observer.h"
+#include "tests/testing/stress.h"
 
 namespace {
 
@@ -428,7 +429,11 @@ TEST_F(HooksTest, ConcurrentRecordResetSnapshot) {
       }
     });
   }
-  for (int i = 0; i < 200; ++i) {
+  // At least 20 snapshots (two resets), then up to 200 while the stress
+  // duration lasts: under TSan on a loaded machine the writers' lock convoy
+  // can make each snapshot take a second.
+  const contend::testing::StressDeadline deadline;
+  for (int i = 0; i < 200 && (i < 20 || deadline.running()); ++i) {
     const ProfileSnapshot s =
         contend::internal::profiler_snapshot(ProfileType::kMutex);
     for (const auto& r : s.records) {
