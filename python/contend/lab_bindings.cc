@@ -8,7 +8,6 @@
 
 #include <atomic>
 #include <chrono>
-#include <future>
 #include <string>
 
 #include "bench/lab/engine.h"
@@ -21,37 +20,24 @@ namespace {
 
 namespace lab = ::contend::lab;
 
-// lab::run on a worker thread while this thread waits without the GIL in
-// slices; Ctrl-C cancels the run (RunControl::cancel) and re-raises.
+// lab::run with the GIL released (blocking.h): off the main thread, on this
+// thread, as one call; on the main thread, on a helper thread while this one
+// waits in slices, where Ctrl-C cancels the run (RunControl::cancel; the
+// harness stops within ~10 ms) and the KeyboardInterrupt propagates.
 lab::Result run_interruptibly(const lab::Workload& w) {
   std::atomic<bool> cancel{false};
   lab::RunControl ctl;
   ctl.cancel = &cancel;
-  std::future<absl::StatusOr<lab::Result>> fut;
-  {
-    py::gil_scoped_release nogil;
-    fut = std::async(std::launch::async, [&] { return lab::run(w, ctl); });
-  }
-  bool interrupted = false;
-  while (!interrupted) {
-    std::future_status st;
-    {
-      py::gil_scoped_release nogil;
-      st = fut.wait_for(kWaitSlice);
-    }
-    if (st == std::future_status::ready) break;
-    if (PyErr_CheckSignals() != 0) {
-      // Release: pairs with the acquire loads in the harness (RunControl).
-      cancel.store(true, std::memory_order_release);
-      interrupted = true;
-    }
-  }
-  absl::StatusOr<lab::Result> r;
-  {
-    py::gil_scoped_release nogil;
-    r = fut.get();  // prompt after a cancel: the harness stops within ~10 ms
-  }
-  if (interrupted) throw py::error_already_set();
+  auto run = [&] { return lab::run(w, ctl); };
+  absl::StatusOr<lab::Result> r =
+      on_main_thread()
+          ? run_on_helper<absl::StatusOr<lab::Result>>(
+                std::nullopt, run,
+                // Release: pairs with the acquire loads in the harness
+                // (RunControl).
+                [&] { cancel.store(true, std::memory_order_release); },
+                [](const absl::StatusOr<lab::Result>&) {})
+          : without_gil(run);
   if (!r.ok()) {
     if (r.status().code() == absl::StatusCode::kInvalidArgument) {
       throw py::value_error(std::string(r.status().message()));

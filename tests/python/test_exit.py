@@ -76,6 +76,14 @@ park(w, cond)""",
                                   "park(lambda: sem.acquire(timeout=0.2, n=2), sem)",
     "Semaphore.__enter__": "sem = contend.Semaphore(1); sem.acquire(); "
                            "park(sem.__enter__, sem)",
+    "lab.run": """
+import os
+tasks = len(os.listdir("/proc/self/task"))
+threading.Thread(target=lambda: contend.lab.run(primitive="mutex", threads=2,
+                                                duration=600.0), daemon=True).start()
+from sync_testing import wait_until
+wait_until(lambda: len(os.listdir("/proc/self/task")) >= tasks + 3,
+           "lab.run started its worker threads")""",
     "Once.call": """
 once = contend.Once(); never = threading.Event()
 threading.Thread(target=lambda: once.call(never.wait), daemon=True).start()
