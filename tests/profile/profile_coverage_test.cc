@@ -13,6 +13,7 @@
 
 #include "gtest/gtest.h"
 #include "profile/profile.h"
+#include "sync/chan.h"
 #include "sync/cond.h"
 #include "sync/event.h"
 #include "sync/mutex.h"
@@ -189,6 +190,27 @@ TEST_F(CoverageTest, Semaphore) {
                         t.join();
                       }),
             0);
+}
+
+// A blocked receive is a wait of kind Chan, under the channel's label.
+TEST_F(CoverageTest, Chan) {
+  EXPECT_GT(BlockedAs("Chan",
+                      [] {
+                        contend::Chan<int> ch(0, "coverage.jobs");
+                        std::thread t([&] { (void)ch.recv(); });
+                        std::this_thread::sleep_for(kBlockFor);
+                        ch.send(1);
+                        t.join();
+                      }),
+            0);
+  bool labeled = false;
+  for (const auto& s : Decode(&contend::profile::write_block_profile).samples) {
+    if (DecodedProfile::label(s, "kind") == "Chan" &&
+        DecodedProfile::label(s, "lock") == "coverage.jobs") {
+      labeled = true;
+    }
+  }
+  EXPECT_TRUE(labeled);
 }
 
 TEST_F(CoverageTest, Once) {
