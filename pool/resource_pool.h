@@ -141,12 +141,13 @@ struct ResourcePoolStats {
 //    would touch freed memory; a thread that must wait for them calls
 //    close() first).
 //  - calling into the pool from create/health_check: undefined (deadlock).
-// Cost: acquire() with an idle resource: one Mutex lock/unlock, one clock
-//   read, no allocation, plus health_check if set. release(): one lock/unlock
-//   and a clock read; a grant to a waiter adds one ParkingLot unpark. A
-//   waiting acquire parks on the ParkingLot (WaitKind::kResourcePool, under
-//   Options::label for the profiler). Each resource costs one heap slot.
-//   Benchmarks: //bench/pool:resource_pool_benchmark (bench/pool/RESULTS.md).
+// Cost: acquire() with an idle resource: one Mutex lock/unlock, no
+//   allocation, plus health_check if set; release(): one lock/unlock; each
+//   reads the clock too when max_lifetime or max_idle_time is set. A grant to
+//   a waiter adds one ParkingLot unpark. A waiting acquire parks on the
+//   ParkingLot (WaitKind::kResourcePool, under Options::label for the
+//   profiler). Each resource costs one heap slot. Benchmarks:
+//   //bench/pool:resource_pool_benchmark (bench/pool/RESULTS.md).
 //
 // Example:
 //   contend::ResourcePool<Conn>::Options o;
@@ -347,6 +348,7 @@ class ResourcePool {
 
   const Options options_;
   const int max_idle_;
+  const bool timed_;  // max_lifetime or max_idle_time set
   // The ParkingLot key every queued acquirer parks on (its address only).
   char park_key_ = 0;
 
@@ -370,7 +372,9 @@ class ResourcePool {
 template <class T>
 ResourcePool<T>::ResourcePool(Options options)
     : options_(std::move(options)),
-      max_idle_(options_.max_idle < 0 ? options_.max_open : options_.max_idle) {
+      max_idle_(options_.max_idle < 0 ? options_.max_open : options_.max_idle),
+      timed_(options_.max_lifetime.count() > 0 ||
+             options_.max_idle_time.count() > 0) {
   const char* bad = nullptr;
   if (!options_.create) {
     bad = "no create function";
@@ -594,8 +598,10 @@ absl::StatusOr<typename ResourcePool<T>::Lease> ResourcePool<T>::acquire_impl(
       mu_.unlock();
       return absl::CancelledError("ResourcePool::acquire: stop requested");
     }
-    int64_t now = internal::monotonic_now_ns();
+    // The clock is read on the fast path only for lifetime/idle-time checks.
+    int64_t now = timed_ ? internal::monotonic_now_ns() : 0;
     slot = take_idle_locked(now, doomed);
+    if (slot == nullptr && !timed_) now = internal::monotonic_now_ns();
     if (slot == nullptr && deadline_ns <= now) {
       ++st_.acquire_timeouts;
       error = absl::DeadlineExceededError(
@@ -683,7 +689,9 @@ void ResourcePool<T>::give_back(Slot* slot, bool broken) {
       !options_.health_check(*slot->value)) {
     broken = true;
   }
-  const int64_t now = internal::monotonic_now_ns();
+  // Without lifetimes or idle times nothing below needs the time (expires_ns
+  // is kNoDeadline; idle_since_ns is read only for max_idle_time).
+  const int64_t now = timed_ ? internal::monotonic_now_ns() : 0;
   WakeList wakes;
   bool doom = true;
   {
