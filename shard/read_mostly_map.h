@@ -37,12 +37,16 @@ namespace contend {
 // reference count, no shared write. A write that changes the map copies the
 // shard (about size()/kShards entries), changes the copy and publishes it.
 // That is the read-mostly trade: loads at the cost of a bare hash lookup,
-// writes at the cost of a shard copy; under write-heavy mixes use a striped
-// map instead (bench/shard/RESULTS.md has both mixes). The alternatives and
-// why not: Go's read/dirty pair makes a miss on a new key take the lock and
-// count misses (a shared write on the load path) and needs a GC for its
-// entries; a hash-trie (Go 1.24's HashTrieMap) gives cheaper writes but a
-// load chases several nodes, each needing its own protection.
+// writes at the cost of a shard copy. Measured (bench/shard/RESULTS.md, W4,
+// 10k string keys): the copy makes even 1% upserts cost more than the loads
+// save on a 2-vCPU machine, so prefer a locked or striped map unless writes
+// are far rarer than that (config-like maps, keys written once). The
+// alternatives and why not (yet): Go's read/dirty pair makes a miss on a new
+// key take the lock and count misses (a shared write on the load path) and
+// needs a GC for its entries; a hash-trie (Go 1.24's HashTrieMap) gives
+// cheaper writes but a load chases several nodes, each needing its own
+// protection. Per-key value cells (updates of existing keys as one CAS, no
+// shard copy) are the measured next step.
 //
 // Contract:
 // - load(k) returns the value mapped to k, or nullopt.

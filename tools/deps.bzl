@@ -44,6 +44,7 @@ _SYSTEM_LIBRARIES = [
     ("concurrentqueue", "concurrentqueue.BUILD", "/usr/include/concurrentqueue"),
     ("libdw", "libdw.BUILD", "/usr/include"),
     ("hiredis", "hiredis.BUILD", "/usr/include"),
+    ("liburcu", "liburcu.BUILD", "/usr/include"),
 ]
 
 def contend_deps():
