@@ -1,7 +1,8 @@
 """Builds contend._native for `pip install .` from the C++ sources Bazel builds.
 
 The extension is compiled from the same files as Bazel's
-//python/contend:_native.so: sync/, sync/internal/, profile/ (without the HTTP
+//python/contend:_native.so: sync/, sync/internal/, shard/sharded_counter.cc and
+shard/internal/, profile/ (without the HTTP
 debug server), the lab engine in bench/lab/ (without its CLI) with the calibrated busy work
 of bench/sync/busy_work.cc, and the bindings
 in python/contend/. Abseil comes from the system (Debian libabsl-dev, or any
@@ -24,6 +25,8 @@ ROOT = os.path.dirname(os.path.abspath(__file__))
 SOURCES = [
     "sync/*.cc",
     "sync/internal/*.cc",
+    "shard/sharded_counter.cc",  # ShardedCounter (shard_counter_bindings.cc)
+    "shard/internal/*.cc",
     "profile/*.cc",
     "bench/lab/*.cc",
     "bench/sync/busy_work.cc",  # calibrated busy work (lab and benchmarks)

@@ -25,6 +25,7 @@ thread) and stay interruptible by Ctrl-C on the main thread. ``ErrGroup``,
 
 from contend import _native  # noqa: F401  (imported unconditionally, by design)
 from contend import lab, profile
+from contend._shard import InFlight, ShardedCounter
 from contend._sync import Cond, Event, Mutex, Once, RWMutex, Semaphore, WaitGroup
 from contend._xsync import ErrGroup, LazyRetry, Singleflight, StopToken
 
@@ -32,11 +33,13 @@ __all__ = [
     "Cond",
     "ErrGroup",
     "Event",
+    "InFlight",
     "LazyRetry",
     "Mutex",
     "Once",
     "RWMutex",
     "Semaphore",
+    "ShardedCounter",
     "Singleflight",
     "StopToken",
     "WaitGroup",
