@@ -24,11 +24,19 @@ namespace contend::internal {
 //   ping-pong their pair, so we pad to 128 — the value folly
 //   (hardware_destructive_interference_size) and crossbeam (CachePadded) use on
 //   x86-64.
-// - aarch64: Cortex-A/Neoverse cores use 64-byte lines, but Apple M-series and
-// some
-//   server parts (Cavium ThunderX2, Neoverse N2's L2 pair prefetch) use or
-//   prefetch 128. We pick 128 so one binary is safe on all of them; the cost is
-//   memory, not speed.
+// - aarch64: no single value. Arm's own cores (Cortex-A7x, Neoverse N1 in
+//   AWS Graviton 2, Neoverse V1/V2) have 64-byte lines, where 64 would do;
+//   Apple M-series cores have 128-byte lines (sysctl hw.cachelinesize = 128),
+//   and some big.LITTLE big cores had 128-byte lines beside 64-byte little
+//   ones. We pick 128, the value Go's runtime (internal/cpu's arm64
+//   CacheLinePadSize, for Apple Silicon's 128-byte lines) and crossbeam
+//   (CachePadded) use for arm64, so one binary avoids false sharing on all
+//   of them; on a 64-byte part the cost is
+//   memory (a padded slot is twice as big), not speed. GCC 12's
+//   std::hardware_destructive_interference_size for aarch64 is 256 (its
+//   generic tuning, measured with g++-aarch64-linux-gnu), which we do not use:
+//   it is a tuning guess larger than any shipping line, and it varies with
+//   -mtune, so it is no ABI constant.
 // - Anything else: 64, the line size of every other mainstream core.
 #if defined(__x86_64__) || defined(_M_X64) || defined(__aarch64__) || \
     defined(_M_ARM64) || defined(__powerpc64__)

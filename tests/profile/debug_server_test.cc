@@ -97,6 +97,9 @@ class DebugServerTest : public ::testing::Test {
 };
 
 TEST_F(DebugServerTest, ServesProfilesOnEphemeralLoopbackPort) {
+  if (profile_testing::kNoFunctionNames) {
+    GTEST_SKIP() << profile_testing::kNoFunctionNamesWhy;
+  }
   absl::StatusOr<contend::profile::DebugServer> server =
       contend::profile::serve_debug(0);
   ASSERT_TRUE(server.ok()) << server.status();
@@ -173,6 +176,9 @@ TEST_F(DebugServerTest, PortInUseIsAnErrorAndMoveTransfersOwnership) {
 }
 
 TEST_F(DebugServerTest, GoToolPprofReadsTheEndpoint) {
+  if (profile_testing::kNoFunctionNames) {
+    GTEST_SKIP() << profile_testing::kNoFunctionNamesWhy;
+  }
   const std::string go = profile_testing::FindGo();
   if (go.empty()) {
     GTEST_SKIP() << "missing tool: go (/usr/bin/go or $PATH): install "
@@ -198,6 +204,9 @@ TEST_F(DebugServerTest, GoToolPprofReadsTheEndpoint) {
 // Go's /debug/pprof/symbol: pprof falls back to it for mappings without
 // has_functions, and fails the whole fetch if it is missing.
 TEST_F(DebugServerTest, ServesGoSymbolProtocol) {
+  if (profile_testing::kNoFunctionNames) {
+    GTEST_SKIP() << profile_testing::kNoFunctionNamesWhy;
+  }
   absl::StatusOr<contend::profile::DebugServer> server =
       contend::profile::serve_debug(0);
   ASSERT_TRUE(server.ok()) << server.status();
@@ -278,6 +287,9 @@ class BackgroundContention {
 // N seconds. SetUp's contention (HoldLockLong) ended before the request; the
 // background contention (DeltaWindowHolder) runs throughout it.
 TEST_F(DebugServerTest, SecondsGivesADeltaProfile) {
+  if (profile_testing::kNoFunctionNames) {
+    GTEST_SKIP() << profile_testing::kNoFunctionNamesWhy;
+  }
   absl::StatusOr<contend::profile::DebugServer> server =
       contend::profile::serve_debug(0);
   ASSERT_TRUE(server.ok()) << server.status();
@@ -308,6 +320,9 @@ TEST_F(DebugServerTest, SecondsGivesADeltaProfile) {
 }
 
 TEST_F(DebugServerTest, GoToolPprofSecondsSeesOnlyThoseSeconds) {
+  if (profile_testing::kNoFunctionNames) {
+    GTEST_SKIP() << profile_testing::kNoFunctionNamesWhy;
+  }
   const std::string go = profile_testing::FindGo();
   if (go.empty()) GTEST_SKIP() << "missing tool: go: install golang-go";
   absl::StatusOr<contend::profile::DebugServer> server =

@@ -124,6 +124,9 @@ class GoPprofTest : public ::testing::Test {
 };
 
 TEST_F(GoPprofTest, ReadsMutexAndBlockProfiles) {
+  if (profile_testing::kNoFunctionNames) {
+    GTEST_SKIP() << profile_testing::kNoFunctionNamesWhy;
+  }
   profile_testing::RunContention(20, std::chrono::microseconds(3000), 2);
   std::ostringstream mutex_gz;
   contend::profile::write_mutex_profile(mutex_gz);
@@ -182,6 +185,9 @@ TEST_F(GoPprofTest, ReadsMutexAndBlockProfiles) {
 // Profiles merge with other processes' in the standard tools: pprof's
 // -proto merges two of our files into one whose totals are the sums.
 TEST_F(GoPprofTest, MergesTwoProfiles) {
+  if (profile_testing::kNoFunctionNames) {
+    GTEST_SKIP() << profile_testing::kNoFunctionNamesWhy;
+  }
   const std::string dir = profile_testing::TempDir();
   std::string gz[2];
   for (int i = 0; i < 2; ++i) {
@@ -224,6 +230,9 @@ ABSL_ATTRIBUTE_NOINLINE void FrameWithoutDebugInfo() {
 // does not, and per-mapping flags that say which, so pprof re-symbolizes
 // only the rest. `-top -lines` shows the public leaf with its line.
 TEST_F(GoPprofTest, LocationsCarryFileAndLineWhereDebugInfoExists) {
+  if (profile_testing::kNoFunctionNames) {
+    GTEST_SKIP() << profile_testing::kNoFunctionNamesWhy;
+  }
   profile_testing::RunContention(4, std::chrono::microseconds(2000), 1);
   const uintptr_t pcs[1] = {
       reinterpret_cast<uintptr_t>(&FrameWithoutDebugInfo) + 1};

@@ -24,13 +24,15 @@
 #include "sync/mutex.h"
 #include "tests/profile/contention_workload.h"
 #include "tests/profile/pprof_decoder.h"
+#include "tests/profile/test_tools.h"
 
 namespace {
 
 using ::profile_testing::DecodedProfile;
 using ::testing::HasSubstr;
 
-#if defined(CONTEND_TSAN) || defined(__SANITIZE_THREAD__)
+#if defined(CONTEND_TSAN) || defined(__SANITIZE_THREAD__) || \
+    defined(CONTEND_EMULATED)
 constexpr int kRounds = 12;
 #else
 constexpr int kRounds = 40;
@@ -93,6 +95,9 @@ class ProfileTest : public ::testing::Test {
 };
 
 TEST_F(ProfileTest, MutexProfileChargesHolderBlockProfileChargesWaiters) {
+  if (profile_testing::kNoFunctionNames) {
+    GTEST_SKIP() << profile_testing::kNoFunctionNamesWhy;
+  }
   const auto run = profile_testing::RunContention(kRounds, kHold, 2);
 
   const DecodedProfile mutex = Decode(&contend::profile::write_mutex_profile);
@@ -134,6 +139,9 @@ TEST_F(ProfileTest, MutexProfileChargesHolderBlockProfileChargesWaiters) {
 }
 
 TEST_F(ProfileTest, PprofLayoutMatchesGo) {
+  if (profile_testing::kNoFunctionNames) {
+    GTEST_SKIP() << profile_testing::kNoFunctionNamesWhy;
+  }
   profile_testing::RunContention(4, kHold, 1);
   const DecodedProfile p = Decode(&contend::profile::write_mutex_profile);
   ASSERT_EQ(p.sample_types.size(), 2u);
@@ -183,6 +191,9 @@ TEST_F(ProfileTest, PprofLayoutMatchesGo) {
 }
 
 TEST_F(ProfileTest, TextReportAndAnalysis) {
+  if (profile_testing::kNoFunctionNames) {
+    GTEST_SKIP() << profile_testing::kNoFunctionNamesWhy;
+  }
   const auto run = profile_testing::RunContention(kRounds / 2, kHold, 2);
   std::ostringstream text;
   contend::profile::write_text_report(text);
@@ -222,6 +233,9 @@ TEST_F(ProfileTest, TextReportAndAnalysis) {
 }
 
 TEST_F(ProfileTest, DebugTextFormPerProfile) {
+  if (profile_testing::kNoFunctionNames) {
+    GTEST_SKIP() << profile_testing::kNoFunctionNamesWhy;
+  }
   profile_testing::RunContention(4, kHold, 1);
   std::ostringstream mutex;
   contend::profile::write_mutex_profile(mutex, /*debug=*/1);
@@ -383,6 +397,9 @@ TEST_F(ProfileTest, SnapshotOfTheOtherProfileIsFatal) {
 // public method: the primitive's internals (wake_one, unlock_slow,
 // lock_slow) and the ParkingLot never appear as the leaf.
 TEST_F(ProfileTest, LeafFrameIsThePublicMethod) {
+  if (profile_testing::kNoFunctionNames) {
+    GTEST_SKIP() << profile_testing::kNoFunctionNamesWhy;
+  }
   profile_testing::RunContention(4, kHold, 2);
   using Writer = void (*)(std::ostream&, int);
   const std::pair<Writer, const char*> kProfiles[] = {
@@ -411,6 +428,9 @@ TEST_F(ProfileTest, LeafFrameIsThePublicMethod) {
 // Only a public primitive's own frames collapse into its public method:
 // consecutive frames of one namespace (here contend::profile) all stay.
 TEST_F(ProfileTest, LeafCollapseKeepsFramesOutsidePrimitives) {
+  if (profile_testing::kNoFunctionNames) {
+    GTEST_SKIP() << profile_testing::kNoFunctionNamesWhy;
+  }
   const uintptr_t pcs[3] = {
       reinterpret_cast<uintptr_t>(&contend::profile::reset) + 1,
       reinterpret_cast<uintptr_t>(&contend::profile::stop_timeline) + 1,

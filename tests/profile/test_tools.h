@@ -35,6 +35,21 @@ int RunCommand(const std::string& command, std::string* output);
 // Writes `data` to `path` (binary). Returns false on failure.
 bool WriteFile(const std::string& path, const std::string& data);
 
+// Function names in profiles come from absl::Symbolize, which reads
+// /proc/self/task/<tid>/maps. qemu-user (Debian's 7.2, --config=aarch64)
+// emulates /proc/self/maps but not that path, so the guest reads the host
+// qemu's own x86-64 mappings and every frame symbolizes as "??" (file:line
+// from libdw still works: it walks the loaded objects with dl_iterate_phdr).
+// A test that asserts on function names skips there with this message.
+#if defined(CONTEND_EMULATED)
+inline constexpr bool kNoFunctionNames = true;
+#else
+inline constexpr bool kNoFunctionNames = false;
+#endif
+inline constexpr const char* kNoFunctionNamesWhy =
+    "qemu-user: absl::Symbolize reads /proc/self/task/<tid>/maps, which "
+    "qemu-user does not emulate (tests/profile/test_tools.h)";
+
 }  // namespace profile_testing
 
 #endif  // CONTEND_TESTS_PROFILE_TEST_TOOLS_H_

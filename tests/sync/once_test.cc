@@ -22,7 +22,8 @@ namespace {
 
 using internal::ParkingLot;
 
-#if defined(CONTEND_TSAN) || defined(__SANITIZE_THREAD__)
+#if defined(CONTEND_TSAN) || defined(__SANITIZE_THREAD__) || \
+    defined(CONTEND_EMULATED)
 constexpr int kRounds = 5;
 #else
 constexpr int kRounds = 50;

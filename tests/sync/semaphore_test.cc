@@ -24,7 +24,8 @@ using internal::ParkingLot;
 using std::chrono::milliseconds;
 using std::chrono::steady_clock;
 
-#if defined(CONTEND_TSAN) || defined(__SANITIZE_THREAD__)
+#if defined(CONTEND_TSAN) || defined(__SANITIZE_THREAD__) || \
+    defined(CONTEND_EMULATED)
 constexpr int kRaceRounds = 200;
 #else
 constexpr int kRaceRounds = 2000;

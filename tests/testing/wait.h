@@ -20,8 +20,12 @@
 
 namespace contend::testing {
 
-// Slowdown of the build under test: sanitizers run 2-15x slower.
-#if defined(__SANITIZE_THREAD__) || defined(CONTEND_TSAN)
+// Slowdown of the build under test: sanitizers run 2-15x slower, and so does
+// an emulated build (--config=aarch64 defines CONTEND_EMULATED: qemu-user's TCG
+// translates every guest instruction, and its atomics are host CAS loops).
+#if defined(CONTEND_EMULATED)
+inline constexpr int kSanitizerSlowdown = 10;
+#elif defined(__SANITIZE_THREAD__) || defined(CONTEND_TSAN)
 inline constexpr int kSanitizerSlowdown = 10;
 #elif defined(__SANITIZE_ADDRESS__) || defined(CONTEND_ASAN)
 inline constexpr int kSanitizerSlowdown = 3;

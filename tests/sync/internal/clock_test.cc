@@ -49,7 +49,8 @@ TEST(ClockTest, SteadyClockIsClockMonotonic) {
 // that sees it and then reads the clock must not see time go backwards, even
 // when the two threads run on different CPUs.
 TEST(ClockTest, NonDecreasingAcrossThreads) {
-#if defined(__SANITIZE_THREAD__) || defined(CONTEND_TSAN)
+#if defined(__SANITIZE_THREAD__) || defined(CONTEND_TSAN) || \
+    defined(CONTEND_EMULATED)
   constexpr int kIters = 20'000;
 #else
   constexpr int kIters = 200'000;

@@ -13,7 +13,8 @@ namespace {
 
 constexpr int64_t kMs = 1'000'000;
 
-#if defined(__SANITIZE_THREAD__) || defined(CONTEND_TSAN)
+#if defined(__SANITIZE_THREAD__) || defined(CONTEND_TSAN) || \
+    defined(CONTEND_EMULATED)
 constexpr int kHandoffs = 10'000;
 #else
 constexpr int kHandoffs = 100'000;
@@ -111,7 +112,8 @@ TEST(ParkerTest, PingPongHandoffsComplete) {
 // as soon as park() returns, while the unparker may still be in futex_wake.
 // Under TSan/ASan a read of the dead Parker would be reported.
 TEST(ParkerTest, ParkerMayDieRightAfterParkReturns) {
-#if defined(__SANITIZE_THREAD__) || defined(CONTEND_TSAN)
+#if defined(__SANITIZE_THREAD__) || defined(CONTEND_TSAN) || \
+    defined(CONTEND_EMULATED)
   constexpr int kRounds = 2'000;
 #else
   constexpr int kRounds = 20'000;
