@@ -29,6 +29,14 @@
 //     when there are more threads than slots, which costs sharing, never
 //     correctness (every user must tolerate any index, see below).
 //
+// aarch64: the same three sources, unchanged. The rseq ABI is the same
+// (struct rseq, __rseq_offset from the thread pointer, which
+// __builtin_thread_pointer() reads from TPIDR_EL0 there instead of the %fs
+// base); getcpu is a vDSO call on both. Under qemu-user (--config=aarch64,
+// Debian's qemu 7.2) the rseq syscall (293 on aarch64) is not implemented, so
+// glibc's registration fails, __rseq_size is 0 and the emulated run exercises
+// kSchedGetcpu (qemu emulates getcpu), not kRseq.
+//
 // Contract: the value is a hint. The thread may migrate right after the read,
 // so users must be correct for any index in [0, cpu_slot_count()): per-CPU
 // slots are updated with atomic RMWs, never "owned" by a CPU.

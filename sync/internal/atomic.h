@@ -7,6 +7,8 @@
 //
 // In every normal build Atomic<T> *is* std::atomic<T> (an alias, checked
 // below): same size, same layout, same generated code, nothing to pay.
+// (On aarch64 an RMW compiles to a call to libgcc's outline-atomics helper,
+// LSE or LL/SC chosen at startup: tools/aarch64/BUILD.bazel says why.)
 //
 // In a dsched variant (targets named `*_dsched`, compiled with
 // CONTEND_DSCHED=1; see tools/dsched.bzl) Atomic<T> is a thin wrapper with the

@@ -40,6 +40,9 @@ namespace contend::internal {
 //   a pipeline flush, whose cost is microarchitectural and undocumented. On
 //   cores where `yield` is a no-op the spin phase is shorter in wall time;
 //   the Backoff constants were tuned on x86 and need re-measuring on aarch64.
+//   `yield` is also what Linux's arm64 cpu_relax() and Go's arm64
+//   runtime.procyield issue. Under qemu-user (--config=aarch64) it is a no-op
+//   too, so the emulated run checks that this branch compiles, not its timing.
 // - Anything else: a compiler barrier so the loop is not collapsed.
 inline void cpu_relax() noexcept {
 #if defined(CONTEND_DSCHED)

@@ -4,6 +4,10 @@
 
 #include <errno.h>
 #include <linux/futex.h>
+// SYS_futex, not a number: the syscall is 202 on x86-64 and 98 on aarch64
+// (asm-generic/unistd.h, the table arm64 uses); <sys/syscall.h> picks the
+// target's, so the same source is right for both. Both are 64-bit ABIs, so
+// SYS_futex takes a 64-bit time_t and no futex_time64 variant is needed.
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
