@@ -48,7 +48,6 @@ constexpr int kMaxThreads = 64;
 // --- Counter adapters: add(thread, n) and read() -----------------------------
 
 struct SharedAtomic {
-  static constexpr const char* kName = "SharedAtomic";
   std::atomic<int64_t> v{0};
   void add(int /*thread*/, int64_t n) {
     v.fetch_add(n, std::memory_order_relaxed);
@@ -57,7 +56,6 @@ struct SharedAtomic {
 };
 
 struct PaddedFetchAdd {
-  static constexpr const char* kName = "PaddedFetchAdd";
   CachePadded<std::atomic<int64_t>> slots[kMaxThreads];
   void add(int thread, int64_t n) {
     slots[thread]->fetch_add(n, std::memory_order_relaxed);
@@ -70,7 +68,6 @@ struct PaddedFetchAdd {
 };
 
 struct PaddedOwnerStore {
-  static constexpr const char* kName = "PaddedOwnerStore";
   CachePadded<std::atomic<int64_t>> slots[kMaxThreads];
   void add(int thread, int64_t n) {
     auto& s = *slots[thread];
@@ -84,7 +81,6 @@ struct PaddedOwnerStore {
 };
 
 struct TbbCombinable {
-  static constexpr const char* kName = "TbbCombinable";
   tbb::combinable<int64_t> c{[] { return int64_t{0}; }};
   void add(int /*thread*/, int64_t n) { c.local() += n; }
   int64_t read() {
@@ -93,7 +89,6 @@ struct TbbCombinable {
 };
 
 struct TbbEts {
-  static constexpr const char* kName = "TbbEts";
   tbb::enumerable_thread_specific<int64_t> e{int64_t{0}};
   void add(int /*thread*/, int64_t n) { e.local() += n; }
   int64_t read() {
@@ -102,7 +97,6 @@ struct TbbEts {
 };
 
 struct Sharded {
-  static constexpr const char* kName = "Sharded";
   ShardedCounter c;
   void add(int /*thread*/, int64_t n) { c.add(n); }
   int64_t read() const { return c.load(); }
