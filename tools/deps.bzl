@@ -45,6 +45,7 @@ _SYSTEM_LIBRARIES = [
     ("libdw", "libdw.BUILD", "/usr/include"),
     ("hiredis", "hiredis.BUILD", "/usr/include"),
     ("liburcu", "liburcu.BUILD", "/usr/include"),
+    ("libcuckoo", "libcuckoo.BUILD", "/usr/include/libcuckoo"),
 ]
 
 def contend_deps():
