@@ -6,7 +6,7 @@ _native extension, which would shadow the one in Bazel's runfiles."""
 
 import sys
 
-from contend import cli
+from contend.lab import cli
 
 if __name__ == "__main__":
     sys.exit(cli.main())

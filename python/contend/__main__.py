@@ -1,8 +1,8 @@
-"""``python3 -m contend lab [flags]``: see contend.cli."""
+"""``python3 -m contend lab [flags]``: see contend.lab.cli."""
 
 import sys
 
-from contend import cli
+from contend.lab import cli
 
 
 def _main() -> int:

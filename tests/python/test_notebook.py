@@ -34,7 +34,7 @@ def test_rwmutex_crossover_notebook(tmp_path, monkeypatch):
     outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs]
     assert not [o for o in outputs if o.output_type == "error"]
     text = "".join(o.get("text", "") for o in outputs if o.output_type == "stream")
-    assert "contend::RWMutex" in text and "seed" in text
+    assert "contend::RWMutex" in text and "(the article: ~1,000 ns)" in text
     images = [o for o in outputs if "image/png" in o.get("data", {})]
     assert images, "the crossover plot was not produced"
 

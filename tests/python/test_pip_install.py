@@ -107,6 +107,12 @@ def test_sdist_wheel_venv_install(tmp_path):
         assert r.total_ops > 0 and r.exclusion_ok
         names = {p.name for p in lab.primitives()}
         assert {"mutex", "rwmutex", "std_mutex", "absl_mutex"} <= names, names
+        # contend.lab is a package: every module of it was installed.
+        import contend.lab.cli
+        lab_files = set(os.listdir(os.path.dirname(lab.__file__)))
+        assert {"__init__.py", "cli.py", "decision.py", "machine.py", "model.py",
+                "report.py", "runner.py"} <= lab_files, lab_files
+        assert contend.lab.cli.main(["--list"]) == 0
         print("installed-ok")
     """)
     # Run from outside the source tree so only the installed copy is found.

@@ -1,5 +1,7 @@
-"""Rendering of a :class:`contend.lab.MatrixReport`: text tables, Markdown,
-JSON/CSV and PNG plots (the files ``tools/lab`` writes to ``lab-out/``)."""
+"""The report of a decision-matrix run: :class:`MatrixReport` (what
+:func:`contend.lab.matrix` measured, with the derived tables) and its
+renderings -- text tables, Markdown, JSON/CSV and PNG plots (the files
+``tools/lab`` writes to ``lab-out/``)."""
 
 from __future__ import annotations
 
@@ -8,12 +10,51 @@ import dataclasses
 import json
 import math
 import os
+from dataclasses import dataclass
 from typing import Any, Sequence
 
-from contend.lab import MatrixReport, Results, SEED_CROSSOVER_NS
+from contend.lab.model import (
+    SEED_CROSSOVER_NS,
+    Crossover,
+    MatrixConfig,
+    Results,
+    RwCell,
+    SeedRow,
+)
 
-__all__ = ["markdown", "plot", "tables_text", "write_outputs"]
+__all__ = ["MatrixReport", "markdown", "plot", "tables_text", "write_outputs"]
 
+
+@dataclass
+class MatrixReport:
+    """Everything :func:`matrix` measured, with the derived tables."""
+
+    config: MatrixConfig
+    machine: dict[str, Any]
+    results: Results
+    rw_table: list[RwCell]
+    seed_table: list[SeedRow]
+    crossovers: list[Crossover]
+    wall_seconds: float
+    mutex_profile: bytes = b""
+    block_profile: bytes = b""
+    profile_text: str = ""
+
+    @property
+    def crossover(self) -> Crossover | None:
+        """The contend RWMutex vs Mutex crossover, if measured."""
+        for c in self.crossovers:
+            if (c.rw, c.mutex) == ("rwmutex", "mutex"):
+                return c
+        return None
+
+    def tables_text(self) -> str:
+        """The article's tables with measured numbers, as plain text."""
+        return tables_text(self)
+
+    def to_markdown(self) -> str:
+        """report.md's text (without plots)."""
+        return markdown(self)
 
 def _ns(v: float | None) -> str:
     if v is None or (isinstance(v, float) and math.isnan(v)):
@@ -112,7 +153,7 @@ def _crossover_section(rep: MatrixReport, md: bool) -> str:
             + _table(["hold ns", f"{c.mutex} ns/op", f"{c.rw} ns/op",
                       "speedup", "winner"], rows, md)
             + f"\n\n{'- ' if md else '  '}Measured: {c.summary}. "
-            f"Seed: crossover ~{SEED_CROSSOVER_NS / 1000:g} us."
+            f"The article: crossover ~{SEED_CROSSOVER_NS / 1000:g} us."
         )
     return "\n\n".join(parts)
 
@@ -203,6 +244,13 @@ def plot(rep: MatrixReport, out_dir: str) -> list[str]:
     paths: list[str] = []
     names = {r.workload.primitive: r.display_name for r in rep.results}
 
+    def save(fig: Any, name: str) -> None:
+        path = os.path.join(out_dir, name)
+        fig.tight_layout()
+        fig.savefig(path, dpi=110)
+        plt.close(fig)
+        paths.append(path)
+
     scaling = [r for r in rep.results
                if r.workload.writers is None
                and r.workload.read_share == rep.config.scaling_read_share
@@ -232,11 +280,7 @@ def plot(rep: MatrixReport, out_dir: str) -> list[str]:
                      f"{rep.machine.get('cpus')} CPUs)")
         ax.grid(True, alpha=0.3)
         ax.legend()
-        p = os.path.join(out_dir, "throughput_vs_threads.png")
-        fig.tight_layout()
-        fig.savefig(p, dpi=110)
-        plt.close(fig)
-        paths.append(p)
+        save(fig, "throughput_vs_threads.png")
 
     if rep.crossovers:
         fig, (ax, ax2) = plt.subplots(1, 2, figsize=(11, 4.5))
@@ -262,11 +306,7 @@ def plot(rep: MatrixReport, out_dir: str) -> list[str]:
         ax2.set_title("RW lock speedup vs hold time")
         ax.legend(fontsize=8)
         ax2.legend(fontsize=8)
-        p = os.path.join(out_dir, "throughput_vs_hold_time.png")
-        fig.tight_layout()
-        fig.savefig(p, dpi=110)
-        plt.close(fig)
-        paths.append(p)
+        save(fig, "throughput_vs_hold_time.png")
 
     if rep.rw_table:
         fig, ax = plt.subplots(figsize=(7, 4.5))
@@ -284,11 +324,7 @@ def plot(rep: MatrixReport, out_dir: str) -> list[str]:
         ax.set_title(f"Decision matrix ({rep.config.threads} threads); "
                      "green = RWMutex recommended")
         ax.legend()
-        p = os.path.join(out_dir, "rw_matrix.png")
-        fig.tight_layout()
-        fig.savefig(p, dpi=110)
-        plt.close(fig)
-        paths.append(p)
+        save(fig, "rw_matrix.png")
     return paths
 
 

@@ -14,7 +14,11 @@ import sys
 import time
 from typing import Sequence
 
-from contend import lab, report
+from contend.lab import report
+from contend.lab.decision import matrix
+from contend.lab.machine import cpu_busy_fraction
+from contend.lab.model import MatrixConfig
+from contend.lab.runner import primitives
 
 __all__ = ["main"]
 
@@ -65,7 +69,7 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.list:
-        for p in lab.primitives():
+        for p in primitives():
             mode = "shared+exclusive" if p.has_shared_mode else "exclusive"
             print(f"{p.name:<18} {p.display_name:<20} {mode:<17} {p.description}")
         return 0
@@ -101,15 +105,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     def progress(msg: str) -> None:
         print(msg, file=sys.stderr, flush=True)
 
-    cfg = (lab.MatrixConfig.quick(**overrides) if args.quick
-           else lab.MatrixConfig(**overrides))
+    cfg = (MatrixConfig.quick(**overrides) if args.quick
+           else MatrixConfig(**overrides))
     busy = _busy_warning()
     if busy:
         progress(busy)
     progress(f"lab: calibrating busy work and running {', '.join(exps)} "
              f"({cfg.duration:g} s per run, {cfg.repetitions} repetition(s))")
     t0 = time.monotonic()
-    rep = lab.matrix(cfg, progress=progress)
+    rep = matrix(cfg, progress=progress)
     sys.stdout.write(report.tables_text(rep))
     sys.stdout.flush()
     written = report.write_outputs(rep, args.out)
@@ -125,7 +129,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _busy_warning() -> str:
     """A warning when other processes compete for the CPUs (noisy numbers)."""
-    busy = lab.cpu_busy_fraction()
+    busy = cpu_busy_fraction()
     if not busy > 0.25:  # also false for NaN
         return ""
     cpus = os.cpu_count() or 1
