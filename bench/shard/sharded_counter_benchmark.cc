@@ -24,7 +24,19 @@
 //                              read amortized); where Sharded starts to beat
 //                              SharedAtomic is the article's "write:read
 //                              > 100:1" (section 3).
+//  W5Interleave/pinned:P       2 threads fetch_add one std::atomic (the
+//                              SharedAtomic peer), each pinned to a CPU of
+//                              its own when P=1; counter `interleaved`: the
+//                              fraction of increments that found the word
+//                              last written by the other thread, i.e. how
+//                              often the line actually moved between cores.
+//                              ~1 when both threads run at once; ~0 when a
+//                              loaded machine time-slices them (then no
+//                              contended row measures contention).
 
+#include <sched.h>
+
+#include <algorithm>
 #include <atomic>
 #include <cstdint>
 #include <memory>
@@ -151,6 +163,52 @@ void BM_W5Crossover(benchmark::State& state) {
   benchmark::DoNotOptimize(sink);
   state.SetItemsProcessed(state.iterations() * r);
 }
+
+void BM_W5Interleave(benchmark::State& state) {
+  static std::atomic<int64_t>* word = nullptr;
+  if (state.thread_index() == 0) {
+    delete word;
+    word = new std::atomic<int64_t>(0);
+  }
+  cpu_set_t before;
+  CPU_ZERO(&before);
+  const bool pin = state.range(0) != 0 &&
+                   sched_getaffinity(0, sizeof(before), &before) == 0 &&
+                   CPU_COUNT(&before) >= state.threads();
+  if (pin) {
+    // The thread_index()-th CPU of the allowed set.
+    int seen = 0;
+    for (int cpu = 0; cpu < CPU_SETSIZE; ++cpu) {
+      if (CPU_ISSET(cpu, &before) && seen++ == state.thread_index()) {
+        cpu_set_t one;
+        CPU_ZERO(&one);
+        CPU_SET(cpu, &one);
+        sched_setaffinity(0, sizeof(one), &one);
+        break;
+      }
+    }
+  }
+  int64_t mine = -1;  // the value this thread's last increment produced
+  int64_t interleaved = 0;
+  for (auto _ : state) {
+    const int64_t prev = word->fetch_add(1, std::memory_order_relaxed);
+    interleaved += prev != mine ? 1 : 0;
+    mine = prev + 1;
+  }
+  if (pin) sched_setaffinity(0, sizeof(before), &before);
+  state.counters["interleaved"] = benchmark::Counter(
+      static_cast<double>(interleaved) /
+          static_cast<double>(std::max<int64_t>(1, state.iterations())),
+      benchmark::Counter::kAvgThreads);
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_W5Interleave)
+    ->Name("W5Interleave")
+    ->ArgName("pinned")
+    ->Arg(0)
+    ->Arg(1)
+    ->Threads(2)
+    ->UseRealTime();
 
 #define CONTEND_W5(C)                                   \
   BENCHMARK_TEMPLATE(BM_W5Add, C)                       \
