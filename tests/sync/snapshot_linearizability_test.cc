@@ -8,14 +8,15 @@
 // the model's CAS by value agree. 0 violations in every history.
 
 #include <cstdint>
+#include <cstdio>
 #include <optional>
 #include <random>
-#include <thread>
 #include <vector>
 
 #include "gtest/gtest.h"
 #include "sync/snapshot.h"
 #include "tests/testing/linearizability.h"
+#include "tests/testing/linearizability_runner.h"
 #include "tests/testing/stress.h"
 
 namespace contend {
@@ -30,76 +31,56 @@ std::vector<testing::lin::Operation<Model>> run_once(uint32_t seed) {
   testing::lin::History<Model> history(kThreads);
   // The initial value as the model sees it: the key holds 0 from the start.
   history.record(0, Model::store(0, 0), [] { return Model::Output::of(true); });
-  std::vector<std::thread> threads;
-  for (int t = 0; t < kThreads; ++t) {
-    threads.emplace_back([&, t] {
-      std::mt19937 rng(seed * 104729 + static_cast<uint32_t>(t));
-      for (int i = 0; i < kOps; ++i) {
-        const int fresh = (t + 1) * 1000 + i;  // unique per write
-        switch (rng() % 4) {
-          case 0:
-            history.record(t, Model::load(0), [&] {
-              return Model::Output::of(std::optional<int>(*s.load()));
+  testing::lin::run_threads(kThreads, [&](int t) {
+    std::mt19937 rng(seed * 104729 + static_cast<uint32_t>(t));
+    for (int i = 0; i < kOps; ++i) {
+      const int fresh = (t + 1) * 1000 + i;  // unique per write
+      switch (rng() % 4) {
+        case 0:
+          history.record(t, Model::load(0), [&] {
+            return Model::Output::of(std::optional<int>(*s.load()));
+          });
+          break;
+        case 1:
+          history.record(t, Model::store(0, fresh), [&] {
+            s.store(fresh);
+            return Model::Output::of(true);
+          });
+          break;
+        case 2: {
+          // The expected value comes from a load before the CAS's interval.
+          auto g = s.load();
+          const int seen = *g;
+          history.record(t, Model::compare_and_swap(0, seen, fresh), [&] {
+            return Model::Output::of(s.compare_and_swap(g.get(), fresh));
+          });
+          break;
+        }
+        default: {
+          // update's previous value is known only after it returns: the
+          // two-part form would do too; recording the call is the same.
+          int prev = -1;
+          history.record(t, Model::swap(0, fresh), [&] {
+            s.update([&](int& v) {
+              prev = v;
+              v = fresh;
             });
-            break;
-          case 1:
-            history.record(t, Model::store(0, fresh), [&] {
-              s.store(fresh);
-              return Model::Output::of(true);
-            });
-            break;
-          case 2: {
-            // The expected value comes from a load before the CAS's interval.
-            auto g = s.load();
-            const int seen = *g;
-            history.record(t, Model::compare_and_swap(0, seen, fresh), [&] {
-              return Model::Output::of(s.compare_and_swap(g.get(), fresh));
-            });
-            break;
-          }
-          default: {
-            // update's previous value is known only after it returns: the
-            // two-part form would do too; recording the call is the same.
-            int prev = -1;
-            history.record(t, Model::swap(0, fresh), [&] {
-              s.update([&](int& v) {
-                prev = v;
-                v = fresh;
-              });
-              return Model::Output::of(std::optional<int>(prev));
-            });
-            break;
-          }
+            return Model::Output::of(std::optional<int>(prev));
+          });
+          break;
         }
       }
-    });
-  }
-  for (auto& th : threads) th.join();
+    }
+  });
   return history.take();
 }
 
 TEST(SnapshotLinearizability, HistoriesOfFourThreads) {
   const int histories = 300 / testing::kScale;
-  testing::Watchdog watchdog(testing::current_test_name());
-  auto& me = watchdog.slot("histories");
-  int violations = 0;
-  for (int h = 0; h < histories; ++h) {
-    me.set_state("run+check");
-    const testing::lin::CheckResult r =
-        testing::lin::check(Model{}, run_once(static_cast<uint32_t>(h)));
-    if (!r.linearizable) {
-      ++violations;
-      ADD_FAILURE() << "history " << h << " not linearizable"
-                    << (r.budget_exceeded ? " (budget exceeded)" : "") << ":\n"
-                    << r.explanation;
-      if (violations > 2) break;
-    }
-    me.tick();
-  }
-  me.finish();
-  EXPECT_EQ(violations, 0);
+  const auto r = testing::lin::check_histories(Model{}, histories, run_once);
+  EXPECT_EQ(r.violations, 0) << r.report;
   std::printf("%d histories of 4 threads x 25 operations, %d violations\n",
-              histories, violations);
+              r.histories, r.violations);
 }
 
 }  // namespace
