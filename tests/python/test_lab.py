@@ -3,6 +3,8 @@ Result must satisfy, for arbitrary workloads on every registered primitive."""
 
 from __future__ import annotations
 
+import json
+import os
 import statistics
 import sys
 
@@ -155,6 +157,70 @@ def test_quick_matrix_tables():
     assert c is not None and len(c.points) == 3
     text = rep.tables_text()
     assert "(a)" in text and "(b)" in text and "(c)" in text
+
+
+def _demo_experiment(**kw):
+    fields = dict(
+        name="demo", title="contend::Mutex vs std::mutex",
+        source="Go's sync docs", claim="a claim to put the numbers beside",
+        primitives=("mutex", "std_mutex"),
+        points=[dict(threads=t, critical_ns=100, outside_ns=100) for t in (1, 2)])
+    fields.update(kw)
+    return lab.Experiment(**fields)
+
+
+def test_registered_experiment_gets_a_table(monkeypatch, tmp_path):
+    # What a module's contend/lab/experiments/<module>.py adds, without one.
+    from contend.lab import decision, report
+
+    monkeypatch.setattr(decision, "registered", lambda: (_demo_experiment(),))
+    rep = lab.matrix(quick=True, experiments=("demo",), duration=0.01, profile=False)
+    assert not rep.rw_table and not rep.seed_table and not rep.crossovers
+    (c,) = rep.comparisons
+    assert c.display_names == ("contend::Mutex", "std::mutex")
+    assert [r.point["threads"] for r in c.rows] == [1, 2]
+    for r in c.rows:
+        assert set(r.ops_per_sec) == {"mutex", "std_mutex"}
+        assert all(v > 0 for v in r.ops_per_sec.values())
+        assert r.ratio == pytest.approx(r.ops_per_sec["mutex"] / r.ops_per_sec["std_mutex"])
+        assert r.winner in c.display_names
+    # 2 points x 2 primitives, each run once (duration = the config's).
+    assert len(rep.results) == 4
+    assert {r.workload.duration for r in rep.results} == {0.01}
+    text = rep.tables_text()
+    assert "[demo] contend::Mutex vs std::mutex" in text
+    assert "Go's sync docs: a claim to put the numbers beside" in text
+    assert "Measured: contend::Mutex" in text
+    written = {os.path.basename(p) for p in report.write_outputs(rep, str(tmp_path))}
+    assert {"report.md", "results.json"} <= written
+    doc = json.loads((tmp_path / "results.json").read_text())
+    assert doc["comparisons"][0]["name"] == "demo"
+    # None = the article's experiments plus every comparison that can run.
+    with pytest.raises(ValueError, match="primitive.*no_such_lock"):
+        monkeypatch.setattr(decision, "registered", lambda: (
+            _demo_experiment(primitives=("mutex", "no_such_lock")),))
+        lab.matrix(quick=True, experiments=("demo",), duration=0.01, profile=False)
+    with pytest.raises(ValueError, match="unknown experiment"):
+        lab.matrix(quick=True, experiments=("nope",), duration=0.01, profile=False)
+
+
+def test_experiment_definitions_are_checked():
+    with pytest.raises(ValueError, match="identifier"):
+        _demo_experiment(name="not an id")
+    with pytest.raises(ValueError, match="baseline"):
+        _demo_experiment(primitives=("mutex",))
+    with pytest.raises(ValueError, match="unknown workload field"):
+        _demo_experiment(points=[dict(thread=2)])
+    with pytest.raises(ValueError, match="twice"):
+        _demo_experiment(points=[dict(threads=2), dict(threads=2)])
+    e = _demo_experiment(points=[dict(threads=2, ops=1000)])
+    assert [w.primitive for _, w in e.workloads(0.5)] == ["mutex", "std_mutex"]
+    assert all(w.ops == 1000 and w.duration == lab.Workload().duration
+               for _, w in e.workloads(0.5))
+    # The modules' real experiments: unique names, valid, not the article's.
+    names = [x.name for x in lab.experiments.registered()]
+    assert len(names) == len(set(names))
+    assert not set(names) & set(lab.ARTICLE_EXPERIMENTS)
 
 
 if __name__ == "__main__":

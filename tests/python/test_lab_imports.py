@@ -8,6 +8,7 @@ import ast
 import os
 import subprocess
 import sys
+import time
 
 import pytest
 
@@ -15,11 +16,6 @@ import contend
 import contend.lab
 
 PACKAGE_DIR = os.path.dirname(os.path.abspath(contend.__file__))
-LAB_MODULES = sorted(
-    "contend.lab" + ("" if f == "__init__.py" else "." + f[:-3])
-    for f in os.listdir(os.path.dirname(os.path.abspath(contend.lab.__file__)))
-    if f.endswith(".py")
-)
 
 
 def module_files(root: str) -> dict[str, str]:
@@ -37,6 +33,12 @@ def module_files(root: str) -> dict[str, str]:
                 name = name[: -len(".__init__")]
             out.setdefault(name, os.path.join(dirpath, f))
     return out
+
+
+LAB_MODULES = sorted(
+    m for m, f in module_files(PACKAGE_DIR).items()
+    if (m == "contend.lab" or m.startswith("contend.lab.")) and f.endswith(".py")
+)
 
 
 def import_graph(root: str) -> dict[str, set[str]]:
@@ -101,11 +103,12 @@ def find_cycle(graph: dict[str, set[str]]) -> list[str] | None:
 
 
 def test_lab_is_a_package_of_the_expected_modules():
-    assert LAB_MODULES == [
+    # Modules add files under contend/lab/experiments/; these are the core.
+    assert set(LAB_MODULES) >= {
         "contend.lab", "contend.lab.cli", "contend.lab.decision",
-        "contend.lab.machine", "contend.lab.model", "contend.lab.report",
-        "contend.lab.runner",
-    ]
+        "contend.lab.experiments", "contend.lab.machine", "contend.lab.model",
+        "contend.lab.report", "contend.lab.runner",
+    }
 
 
 @pytest.mark.parametrize("module", LAB_MODULES)
@@ -132,6 +135,36 @@ def test_lab_modules_do_not_import_the_package_they_are_in():
         if mod != "contend.lab":
             assert "contend.lab" not in graph[mod], mod
             assert "contend" not in graph[mod], mod
+
+
+def test_experiment_files_import_only_the_model():
+    # contend/lab/experiments/<module>.py are data: the decision matrix
+    # imports them, so they must not import it (or the report, or runner).
+    graph = import_graph(PACKAGE_DIR)
+    for mod in LAB_MODULES:
+        if mod.startswith("contend.lab.experiments."):
+            assert graph[mod] <= {"contend.lab.model"}, (mod, graph[mod])
+
+
+def test_one_proc_stat_reader():
+    # Machine load is read in one place (contend/lab/machine.py), so the
+    # "before" and "during" figures of a report cannot disagree on the fields.
+    readers = []
+    for name, path in module_files(PACKAGE_DIR).items():
+        if path.endswith(".py"):
+            with open(path, encoding="utf-8") as f:
+                if '"/proc/stat"' in f.read():
+                    readers.append(name)
+    assert readers == ["contend.lab.machine"]
+    from contend.lab import machine
+
+    busy0, total0 = machine.proc_stat()
+    busy1, total1 = machine.proc_stat()
+    assert 0 <= busy0 <= total0 and busy0 <= busy1 and total0 <= total1
+    assert 0.0 <= machine.cpu_busy_fraction(0.02) <= 1.0
+    other = machine.OtherLoad()
+    time.sleep(0.05)  # a few clock ticks of /proc/stat, not an ordering
+    assert 0.0 <= other.fraction() <= 1.0
 
 
 def test_the_cycle_finder_finds_a_planted_cycle(tmp_path):

@@ -112,6 +112,8 @@ def test_sdist_wheel_venv_install(tmp_path):
         lab_files = set(os.listdir(os.path.dirname(lab.__file__)))
         assert {"__init__.py", "cli.py", "decision.py", "machine.py", "model.py",
                 "report.py", "runner.py"} <= lab_files, lab_files
+        assert os.path.isfile(os.path.join(os.path.dirname(lab.__file__),
+                                           "experiments", "__init__.py"))
         assert contend.lab.cli.main(["--list"]) == 0
         print("installed-ok")
     """)

@@ -30,7 +30,9 @@ tests/python/test_lab_imports.py checks it):
   ``runner``    :func:`run`, :func:`primitives`, :func:`calibration` (the C++ engine)
   ``machine``   the one /proc/stat reader, :func:`cpu_busy_fraction`, :func:`machine_info`
   ``report``    :class:`MatrixReport` and its text/Markdown/JSON/CSV/PNG renderings
-  ``decision``  :func:`matrix`, the article's decision matrix
+  ``experiments``  the comparisons modules add, one file each
+                (``experiments/<module>.py``; imports only ``model``)
+  ``decision``  :func:`matrix`, the article's decision matrix plus those comparisons
   ``cli``       ``python3 -m contend lab`` / ``tools/lab`` (not imported here)
 
 Every public name is re-exported here: ``contend.lab.run(...)``,
@@ -39,7 +41,7 @@ Every public name is re-exported here: ``contend.lab.run(...)``,
 
 from __future__ import annotations
 
-from contend.lab import report
+from contend.lab import experiments, report
 from contend.lab.decision import matrix
 from contend.lab.machine import cpu_busy_fraction, machine_info
 from contend.lab.model import (
@@ -48,8 +50,11 @@ from contend.lab.model import (
     SEED_HOLD_BUCKETS,
     SEED_SHARE_BUCKETS,
     SEED_TABLE_NS,
+    Comparison,
+    ComparisonRow,
     Crossover,
     CrossoverPoint,
+    Experiment,
     Latency,
     MatrixConfig,
     PrimitiveInfo,
@@ -66,8 +71,11 @@ from contend.lab.report import MatrixReport
 from contend.lab.runner import calibration, primitives, run
 
 __all__ = [
+    "Comparison",
+    "ComparisonRow",
     "Crossover",
     "CrossoverPoint",
+    "Experiment",
     "Latency",
     "MatrixConfig",
     "MatrixReport",

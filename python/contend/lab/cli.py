@@ -17,7 +17,8 @@ from typing import Sequence
 from contend.lab import report
 from contend.lab.decision import matrix
 from contend.lab.machine import cpu_busy_fraction
-from contend.lab.model import MatrixConfig
+from contend.lab.experiments import registered
+from contend.lab.model import ARTICLE_EXPERIMENTS, MatrixConfig
 from contend.lab.runner import primitives
 
 __all__ = ["main"]
@@ -38,15 +39,17 @@ def _parser() -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--experiments",
-        default="rw,seed,crossover,scaling",
+        default=None,
         help="comma-separated subset of: rw (a: RWMutex vs Mutex by read share x "
         "hold time), seed (b: the article's microbenchmark, 4 readers + 1 writer, "
         "50 ns vs 5 us), crossover "
-        "(c: hold-time sweep), scaling (throughput vs threads). Default: all.",
+        "(c: hold-time sweep), scaling (throughput vs threads)"
+        + "".join(f", {e.name} ({e.title})" for e in registered())
+        + ". Default: all (registered comparisons whose primitives are built in).",
     )
     p.add_argument("--threads", type=int, default=None,
                    help="threads for table (a) and the top of the scaling sweep "
-                   "(default 4)")
+                   "(default: one per CPU, at least 2)")
     p.add_argument("--duration", type=float, default=None,
                    help="seconds per run (default 0.2; --quick 0.04)")
     p.add_argument("--repetitions", type=int, default=None,
@@ -74,18 +77,23 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"{p.name:<18} {p.display_name:<20} {mode:<17} {p.description}")
         return 0
 
-    exps = []
-    for e in args.experiments.split(","):
-        e = e.strip()
-        if not e:
-            continue
-        if e not in _EXPERIMENTS:
-            print(f"tools/lab: unknown experiment {e!r} "
-                  f"(choose from rw, seed, crossover, scaling)", file=sys.stderr)
-            return 2
-        if _EXPERIMENTS[e] not in exps:
-            exps.append(_EXPERIMENTS[e])
-    overrides: dict[str, object] = {"experiments": tuple(exps)}
+    overrides: dict[str, object] = {}
+    if args.experiments is not None:
+        extra = [e.name for e in registered()]
+        aliases = {**_EXPERIMENTS, **{n: n for n in extra}}
+        exps: list[str] = []
+        for e in args.experiments.split(","):
+            e = e.strip()
+            if not e:
+                continue
+            if e not in aliases:
+                print(f"tools/lab: unknown experiment {e!r} (choose from "
+                      f"{', '.join(ARTICLE_EXPERIMENTS + tuple(extra))})",
+                      file=sys.stderr)
+                return 2
+            if aliases[e] not in exps:
+                exps.append(aliases[e])
+        overrides["experiments"] = tuple(exps)
     if args.threads is not None:
         if args.threads < 1:
             print("tools/lab: --threads must be >= 1", file=sys.stderr)
@@ -110,7 +118,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     busy = _busy_warning()
     if busy:
         progress(busy)
-    progress(f"lab: calibrating busy work and running {', '.join(exps)} "
+    progress("lab: calibrating busy work and running "
+             f"{', '.join(cfg.experiments) if cfg.experiments else 'every experiment'} "
              f"({cfg.duration:g} s per run, {cfg.repetitions} repetition(s))")
     t0 = time.monotonic()
     rep = matrix(cfg, progress=progress)

@@ -10,17 +10,21 @@ import dataclasses
 import math
 import statistics
 import time
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 from contend import _native
 from contend.lab.machine import OtherLoad, machine_info
+from contend.lab.experiments import registered
 from contend.lab.model import (
     ARTICLE_EXPERIMENTS,
+    Comparison,
+    ComparisonRow,
     SEED_HOLD_BUCKETS,
     SEED_SHARE_BUCKETS,
     SEED_TABLE_NS,
     Crossover,
     CrossoverPoint,
+    Experiment,
     MatrixConfig,
     Progress,
     Result,
@@ -108,6 +112,40 @@ def _crossover(rw: str, mu: str, points: list[CrossoverPoint]) -> Crossover:
     )
 
 
+def _comparison(
+    e: Experiment,
+    duration: float,
+    median_of: Callable[[Workload, str], float],
+    names: dict[str, str],
+) -> Comparison:
+    display = tuple(names.get(p, p) for p in e.primitives)
+    by_point: dict[int, dict[str, float]] = {}
+    points = list(e.points)
+    for point, w in e.workloads(duration):
+        by_point.setdefault(points.index(point), {})[w.primitive] = median_of(
+            w, "ops_per_sec")
+    rows = []
+    for i, point in enumerate(points):
+        ops = by_point[i]
+        cand, base = ops[e.primitives[0]], ops[e.primitives[1]]
+        ratio = cand / base if base > 0 else float("nan")
+        best = max(e.primitives, key=lambda p: -1.0 if math.isnan(ops[p]) else ops[p])
+        rows.append(ComparisonRow(dict(point), dict(ops), ratio,
+                                  display[e.primitives.index(best)]))
+    ratios = [r.ratio for r in rows if not math.isnan(r.ratio)]
+    wins = sum(1 for x in ratios if x > 1.0)
+    if not ratios:
+        summary = "not measured"
+    elif wins == 0:
+        summary = (f"{display[0]} never beats {display[1]} "
+                   f"(best ratio {max(ratios):.2f}x)")
+    else:
+        summary = (f"{display[0]} beats {display[1]} at {wins} of {len(rows)} "
+                   f"points (ratio {min(ratios):.2f}x to {max(ratios):.2f}x)")
+    return Comparison(e.name, e.title, e.source, e.claim, e.primitives, display,
+                      tuple(rows), summary)
+
+
 def _fmt_ns(ns: float) -> str:
     if ns >= 1000:
         return f"{ns / 1000:.3g} us"
@@ -132,6 +170,9 @@ def matrix(
       * ``"crossover"``: hold-time sweep with 4 readers + 1 writer, the hold
         time where the reader/writer lock starts to win -- table (c).
       * ``"scaling"``: throughput vs threads for every lock.
+      * the name of a registered :class:`~contend.lab.model.Experiment`
+        (``contend/lab/experiments/<module>.py``): its points on its
+        primitives, one table of ops/s, ratio and winner.
 
     With ``config.profile`` (and the profiler linked) the whole run is
     profiled (mutex fraction 100, block rate 10 us): the report carries the
@@ -144,16 +185,32 @@ def matrix(
         config = MatrixConfig.quick(**overrides) if quick else MatrixConfig(**overrides)
     elif overrides:
         config = dataclasses.replace(config, **overrides)
-    unknown = set(config.experiments) - set(ARTICLE_EXPERIMENTS)
+    known = {p.name for p in primitives()}
+    extra = {e.name: e for e in registered()}
+    if config.experiments is None:
+        config = dataclasses.replace(
+            config,
+            experiments=ARTICLE_EXPERIMENTS + tuple(
+                n for n, e in extra.items() if all(p in known for p in e.primitives)),
+        )
+    unknown = set(config.experiments) - set(ARTICLE_EXPERIMENTS) - set(extra)
     if unknown:
-        raise ValueError(f"unknown experiment(s) {sorted(unknown)}")
+        raise ValueError(
+            f"unknown experiment(s) {sorted(unknown)} (known: "
+            f"{', '.join(ARTICLE_EXPERIMENTS + tuple(extra))})")
+    chosen = [extra[n] for n in config.experiments if n in extra]
+    for e in chosen:
+        missing = [p for p in e.primitives if p not in known]
+        if missing:
+            raise ValueError(
+                f"experiment {e.name}: primitive(s) {missing} are not registered "
+                "in the lab engine (see contend.lab.primitives())")
 
     say = progress or (lambda _msg: None)
     machine = machine_info()
     cpus = int(machine["cpus"])
     if config.threads is None:
         config = dataclasses.replace(config, threads=max(2, cpus))
-    known = {p.name for p in primitives()}
     start = time.monotonic()
 
     other_load = OtherLoad()
@@ -221,6 +278,9 @@ def matrix(
                             ),
                         )
                     )
+
+    for e in chosen:
+        plan += [(e.name, w) for _, w in e.workloads(d)]
 
     # Deduplicate (the seed experiment and crossover share points) keeping first use.
     unique: list[Workload] = []
@@ -337,6 +397,8 @@ def matrix(
                 pts.append(CrossoverPoint(hold, r_ns, m_ns, m_ns / r_ns if r_ns > 0 else float("nan")))
             crossovers.append(_crossover(rw, mu, pts))
 
+    comparisons = [_comparison(e, d, median_of, names) for e in chosen]
+
     machine["other_cpu_during"] = other_load.fraction()
     return MatrixReport(
         config=config,
@@ -349,4 +411,5 @@ def matrix(
         mutex_profile=mutex_profile,
         block_profile=block_profile,
         profile_text=profile_text,
+        comparisons=comparisons,
     )

@@ -11,14 +11,17 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any, Callable, Mapping
 
 from contend import _native
 
 __all__ = [
     "ARTICLE_EXPERIMENTS",
+    "Comparison",
+    "ComparisonRow",
     "Crossover",
     "CrossoverPoint",
+    "Experiment",
     "Latency",
     "MatrixConfig",
     "PrimitiveInfo",
@@ -313,9 +316,12 @@ class MatrixConfig:
     are interleaved and their median is reported. ``margin``: RWMutex is
     recommended only if it is at least this much faster (ratio - 1), since
     the article's default is Mutex and smaller gains are within noise here.
+    ``experiments``: names from :data:`ARTICLE_EXPERIMENTS` and the registered
+    comparisons (:func:`contend.lab.experiments.registered`); None runs the
+    article's four and every comparison whose primitives are registered.
     """
 
-    experiments: tuple[str, ...] = ARTICLE_EXPERIMENTS
+    experiments: tuple[str, ...] | None = None
     threads: int | None = None
     duration: float = 0.2
     repetitions: int = 3
@@ -409,4 +415,85 @@ class Crossover:
     mutex: str
     points: tuple[CrossoverPoint, ...]
     crossover_ns: float | None  # None: no crossing in the measured range
+    summary: str
+
+
+# --------------------------------------------------------------------------
+# Comparisons that modules add (contend/lab/experiments/<module>.py)
+# --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, eq=False)
+class Experiment:
+    """A comparison a module adds to the decision matrix: the same workload
+    points run on a candidate primitive and its peers, one table row each.
+
+    Attributes:
+        name: the id ``--experiments`` and ``MatrixConfig.experiments`` use.
+        title: the table's heading.
+        source: where the claim comes from, by title ("the article *sync —
+            Senior*, section 6", "Go's sync docs").
+        claim: what that source says, printed under the table beside the
+            measurement.
+        primitives: registry names; ``[0]`` is the candidate, ``[1]`` the
+            baseline the ratio divides by, the rest more peers.
+        points: Workload fields other than ``primitive`` for each row (a point
+            without ``ops`` or ``duration`` runs for ``MatrixConfig.duration``).
+    """
+
+    name: str
+    title: str
+    source: str
+    claim: str
+    primitives: tuple[str, ...]
+    points: tuple[Mapping[str, Any], ...]
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "primitives", tuple(self.primitives))
+        object.__setattr__(self, "points", tuple(dict(p) for p in self.points))
+        if not self.name or not self.name.isidentifier():
+            raise ValueError(f"Experiment name {self.name!r} is not an identifier")
+        if len(self.primitives) < 2:
+            raise ValueError(f"Experiment {self.name}: needs a candidate and a baseline")
+        if not self.points:
+            raise ValueError(f"Experiment {self.name}: no points")
+        if any(p in self.points[:i] for i, p in enumerate(self.points)):
+            raise ValueError(f"Experiment {self.name}: a point is listed twice")
+        fields = {f.name for f in dataclasses.fields(Workload)} - {"primitive"}
+        for p in self.points:
+            unknown = set(p) - fields
+            if unknown:
+                raise ValueError(
+                    f"Experiment {self.name}: unknown workload field(s) {sorted(unknown)}")
+
+    def workloads(self, duration: float) -> list[tuple[Mapping[str, Any], Workload]]:
+        """(point, workload) for every point and primitive, points outermost."""
+        out = []
+        for p in self.points:
+            sized = p if ("ops" in p or "duration" in p) else {**p, "duration": duration}
+            out += [(p, Workload(primitive=prim, **sized)) for prim in self.primitives]
+        return out
+
+
+@dataclass(frozen=True)
+class ComparisonRow:
+    """One point of a :class:`Comparison`: median ops/s per primitive."""
+
+    point: dict[str, Any]
+    ops_per_sec: dict[str, float]
+    ratio: float  # candidate / baseline throughput; > 1: the candidate wins
+    winner: str  # display name of the fastest primitive
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """The measured table of an :class:`Experiment`."""
+
+    name: str
+    title: str
+    source: str
+    claim: str
+    primitives: tuple[str, ...]
+    display_names: tuple[str, ...]
+    rows: tuple[ComparisonRow, ...]
     summary: str

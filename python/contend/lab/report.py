@@ -10,11 +10,12 @@ import dataclasses
 import json
 import math
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Sequence
 
 from contend.lab.model import (
     SEED_CROSSOVER_NS,
+    Comparison,
     Crossover,
     MatrixConfig,
     Results,
@@ -39,6 +40,8 @@ class MatrixReport:
     mutex_profile: bytes = b""
     block_profile: bytes = b""
     profile_text: str = ""
+    # The registered experiments' tables (contend/lab/experiments/), in run order.
+    comparisons: list[Comparison] = field(default_factory=list)
 
     @property
     def crossover(self) -> Crossover | None:
@@ -158,6 +161,25 @@ def _crossover_section(rep: MatrixReport, md: bool) -> str:
     return "\n\n".join(parts)
 
 
+def _comparison_section(c: Comparison, md: bool) -> str:
+    varying = [k for k in dict.fromkeys(k for r in c.rows for k in r.point)
+               if len({repr(r.point.get(k)) for r in c.rows}) > 1]
+    fixed = {k: v for k, v in c.rows[0].point.items() if k not in varying} if c.rows else {}
+    rows = [[" ".join(f"{k}={r.point.get(k)}" for k in varying) or "-"]
+            + [_ops(r.ops_per_sec.get(p, float("nan"))) for p in c.primitives]
+            + [f"{r.ratio:.2f}x", r.winner]
+            for r in c.rows]
+    head = f"[{c.name}] {c.title}"
+    if fixed:
+        head += "  [" + ", ".join(f"{k}={v}" for k, v in fixed.items()) + "]"
+    lead = "- " if md else "  "
+    sep = "\n\n" if md else "\n"
+    return (head + "\n\n"
+            + _table(["point", *c.display_names,
+                      f"{c.display_names[0]} / {c.display_names[1]}", "winner"], rows, md)
+            + f"\n\n{lead}{c.source}: {c.claim}{sep}{lead}Measured: {c.summary}.")
+
+
 def tables_text(rep: MatrixReport, md: bool = False) -> str:
     """The article's tables with the measured numbers and recommendations."""
     m = rep.machine
@@ -176,6 +198,7 @@ def tables_text(rep: MatrixReport, md: bool = False) -> str:
         out.append(_seed_section(rep, md))
     if rep.crossovers:
         out.append(_crossover_section(rep, md))
+    out += [_comparison_section(c, md) for c in rep.comparisons]
     return "\n\n".join(out) + "\n"
 
 
@@ -193,7 +216,7 @@ def markdown(rep: MatrixReport, plots: Sequence[str] = ()) -> str:
         f"run and {m.get('other_cpu_during', float('nan')):.0%} during it (load "
         f"average at start {', '.join(f'{x:.2f}' for x in m.get('loadavg', []))}).",
         "",
-        f"Configuration: experiments {', '.join(cfg.experiments)}; {cfg.duration:g} s "
+        f"Configuration: experiments {', '.join(cfg.experiments or ())}; {cfg.duration:g} s "
         f"per run; median of {cfg.repetitions} interleaved repetitions; outside "
         f"work {cfg.outside_ns} ns; {len(rep.results)} runs in {rep.wall_seconds:.0f} s.",
         "",
@@ -257,7 +280,7 @@ def plot(rep: MatrixReport, out_dir: str) -> list[str]:
                and r.workload.critical_ns == rep.config.scaling_critical_ns
                and r.workload.outside_ns == rep.config.scaling_outside_ns
                and r.workload.threads in rep.config.scaling_threads]
-    if "scaling" in rep.config.experiments and scaling:
+    if "scaling" in (rep.config.experiments or ()) and scaling:
         fig, ax = plt.subplots(figsize=(7, 4.5))
         for prim in rep.config.scaling_primitives:
             pts = {}
@@ -344,6 +367,7 @@ def write_outputs(rep: MatrixReport, out_dir: str) -> list[str]:
         "rw_table": [dataclasses.asdict(c) for c in rep.rw_table],
         "seed_table": [dataclasses.asdict(r) for r in rep.seed_table],
         "crossovers": [dataclasses.asdict(c) for c in rep.crossovers],
+        "comparisons": [dataclasses.asdict(c) for c in rep.comparisons],
         "results": rep.results.to_records(),
     }
     p = os.path.join(out_dir, "results.json")
