@@ -8,6 +8,7 @@
 
 #include <sched.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -100,9 +101,14 @@ struct PoolStats {
 //  - Using an empty Handle: "contend: Pool::Handle::get: empty handle".
 // Cost: one shard per CPU (at most 64), each a cache line with a private
 //   slot plus a Mutex-protected stack for each generation. get()/put() on the
-//   private slot: sched_getcpu() (vDSO) and one atomic exchange; otherwise one
-//   uncontended Mutex lock of the CPU's shard (others' shards are tried
-//   before calling the factory). Statistics are per-shard relaxed counters.
+//   private slot: sched_getcpu() (vDSO), one atomic exchange (get) or CAS
+//   (put), and one relaxed increment of a counter in the same shard's line:
+//   no write to a line another CPU's fast path writes (statistics are
+//   per-shard and summed by stats(); the pool-wide count of stacked objects
+//   is touched only under a shard Mutex). Otherwise one uncontended Mutex
+//   lock of the CPU's shard (others' shards are tried before calling the
+//   factory). Private slots count toward max_retained: with fewer
+//   max_retained than shards only the first max_retained shards use theirs.
 //   Never reads the clock. Benchmarks: //bench/pool:pool_benchmark
 //   (bench/pool/RESULTS.md, W6).
 //
@@ -185,20 +191,21 @@ class Pool {
   // A reset object from the pool, or a new one from the factory.
   [[nodiscard]] Handle get() {
     Shard& s = my_shard();
-    // Relaxed: statistics only.
-    s.gets.fetch_add(1, std::memory_order_relaxed);
-    // Acq_rel: the acquire pairs with the release exchange/CAS in put_raw()
-    // (the putter's writes to the object are visible before reset() runs);
-    // the release half is for the nullptr left behind (nothing to publish).
+    // Acq_rel: the acquire pairs with the release CAS in put_raw() (the
+    // putter's writes to the object are visible before reset() runs); the
+    // release half is for the nullptr left behind (nothing to publish).
     T* p = s.private_slot.exchange(nullptr, std::memory_order_acq_rel);
-    if (p == nullptr) p = get_slow(s);
-    if (p != nullptr) {
-      s.hits.fetch_add(1, std::memory_order_relaxed);     // relaxed: statistics
-      retained_.fetch_sub(1, std::memory_order_relaxed);  // relaxed: a bound
+    if (ABSL_PREDICT_TRUE(p != nullptr)) {
+      // Relaxed: statistics only (gets = hits + misses, summed in stats()).
+      s.hits.fetch_add(1, std::memory_order_relaxed);
       on_taken(p);
     } else {
-      s.misses.fetch_add(1, std::memory_order_relaxed);  // relaxed: statistics
-      p = make();
+      p = get_slow(s);  // counts the hit or the miss itself
+      if (p != nullptr) {
+        on_taken(p);
+      } else {
+        p = make();
+      }
     }
     if (options_.reset) options_.reset(*p);
     return Handle(this, p);
@@ -222,10 +229,12 @@ class Pool {
   // slot, primary stack or victim stack (debug builds check it on put).
   struct Shard {
     internal::Atomic<T*> private_slot{nullptr};
+    bool slot_enabled = false;  // set before the pool is shared (slots_)
     Mutex mu;
     std::vector<T*> primary ABSL_GUARDED_BY(mu);
     std::vector<T*> victim ABSL_GUARDED_BY(mu);
-    internal::Atomic<int64_t> gets{0}, hits{0}, misses{0}, puts{0}, rejected{0},
+    // Statistics, written by the CPU's own threads (gets = hits + misses).
+    internal::Atomic<int64_t> hits{0}, misses{0}, puts{0}, rejected{0},
         trimmed{0};
   };
 
@@ -248,6 +257,10 @@ class Pool {
     }
   }
   ABSL_ATTRIBUTE_NOINLINE T* get_slow(Shard& mine);
+  T* pop_stacked(Shard& s);
+  bool try_fill_slot(Shard& s, T* p);
+  int64_t occupied_slots() const;
+  static bool has_slot(const Shard& s) noexcept { return s.slot_enabled; }
   void put_raw(T* p);
   ABSL_ATTRIBUTE_NOINLINE void put_slow(Shard& s, T* p);
   static T* pop(std::vector<T*>& v) {
@@ -267,8 +280,18 @@ class Pool {
   const Options options_;
   size_t shard_mask_ = 0;
   std::unique_ptr<internal::CachePadded<Shard>[]> shards_;
-  // Retained objects, all generations; a soft bound checked before adding.
-  internal::Atomic<int64_t> retained_{0};
+  // INV-POOL-BOUND: stacked objects + occupied private slots <=
+  // max_retained (soft: concurrent puts to different shards may overshoot by
+  // one object per putting thread). Shards [0, slots_) use their private
+  // slot. The fast path fills an empty slot without counting the occupied
+  // slots only while stacked_ <= stack_room_ = max_retained - slots_ (then
+  // even every slot full stays within the bound); otherwise put_slow()
+  // counts them.
+  size_t slots_ = 0;
+  int64_t stack_room_ = 0;
+  // Objects in the stacks, all shards and generations. Written only under
+  // some shard's Mutex (the slow paths), never on the private-slot path.
+  internal::Atomic<int64_t> stacked_{0};
 
 #if !defined(NDEBUG)
   // Debug double-put detection: every retained object's address.
@@ -294,6 +317,10 @@ Pool<T>::Pool(Options options) : options_(std::move(options)) {
   while (shards < n && shards < 64) shards <<= 1;
   shard_mask_ = shards - 1;
   shards_.reset(new internal::CachePadded<Shard>[shards]);
+  slots_ = static_cast<size_t>(
+      std::min<int64_t>(static_cast<int64_t>(shards), options_.max_retained));
+  stack_room_ = options_.max_retained - static_cast<int64_t>(slots_);
+  for (size_t i = 0; i < slots_; ++i) shards_[i].value.slot_enabled = true;
   if (options_.trim_interval.count() > 0) {
     trim_thread_ = std::thread([this] { trimmer(); });
   }
@@ -368,55 +395,93 @@ void Pool<T>::on_retained(T* p) {
 }
 
 template <class T>
+T* Pool<T>::pop_stacked(Shard& s) {
+  MutexLock l(s.mu);
+  T* p = pop(s.primary);
+  if (p == nullptr) p = pop(s.victim);
+  // Relaxed: a count; the object itself is handed over under s.mu.
+  if (p != nullptr) stacked_.fetch_sub(1, std::memory_order_relaxed);
+  return p;
+}
+
+template <class T>
 T* Pool<T>::get_slow(Shard& mine) {
-  {
-    MutexLock l(mine.mu);
-    if (T* p = pop(mine.primary)) return p;
-    if (T* p = pop(mine.victim)) return p;
-  }
-  // Relaxed: a hint; an empty pool skips the walk over the other shards.
-  if (retained_.load(std::memory_order_relaxed) <= 0) return nullptr;
-  for (size_t i = 0; i <= shard_mask_; ++i) {
+  T* p = pop_stacked(mine);
+  for (size_t i = 0; p == nullptr && i <= shard_mask_; ++i) {
     Shard& s = shards_[i].value;
     if (&s == &mine) continue;
-    // Acq_rel: as in get().
-    if (T* p = s.private_slot.exchange(nullptr, std::memory_order_acq_rel)) {
-      return p;
+    // Relaxed: a hint (an empty slot is skipped without writing its line);
+    // the exchange below is what takes the object. Acq_rel: as in get().
+    if (s.private_slot.load(std::memory_order_relaxed) != nullptr) {
+      p = s.private_slot.exchange(nullptr, std::memory_order_acq_rel);
     }
-    MutexLock l(s.mu);
-    if (T* p = pop(s.primary)) return p;
-    if (T* p = pop(s.victim)) return p;
+    // Relaxed: a hint; with nothing stacked anywhere skip the locks.
+    if (p == nullptr && stacked_.load(std::memory_order_relaxed) > 0) {
+      p = pop_stacked(s);
+    }
   }
-  return nullptr;
+  // Relaxed: statistics.
+  (p != nullptr ? mine.hits : mine.misses)
+      .fetch_add(1, std::memory_order_relaxed);
+  return p;
 }
 
 template <class T>
 void Pool<T>::put_raw(T* p) {
   Shard& s = my_shard();
   s.puts.fetch_add(1, std::memory_order_relaxed);  // relaxed: statistics
-  // Relaxed: the bound may be overshot by concurrent puts, at most one object
-  // per putting thread; the fetch_add below corrects the count.
-  if ((options_.accept && !options_.accept(*p)) ||
-      retained_.load(std::memory_order_relaxed) >= options_.max_retained) {
+  if (options_.accept && !options_.accept(*p)) {
     s.rejected.fetch_add(1, std::memory_order_relaxed);  // relaxed: statistics
     delete p;
     return;
   }
-  retained_.fetch_add(1, std::memory_order_relaxed);  // relaxed: a count
   on_retained(p);
-  T* expected = nullptr;
-  // Release: pairs with the acquire exchange in get()/get_slow().
-  if (s.private_slot.compare_exchange_strong(
-          expected, p, std::memory_order_release, std::memory_order_relaxed)) {
+  // Relaxed loads: hints (stacked_ is written only on slow paths, so this
+  // read shares its line; a full slot goes to put_slow() without a failing
+  // CAS). The CAS decides.
+  if (has_slot(s) && stacked_.load(std::memory_order_relaxed) <= stack_room_ &&
+      s.private_slot.load(std::memory_order_relaxed) == nullptr &&
+      try_fill_slot(s, p)) {
     return;
   }
   put_slow(s, p);
 }
 
 template <class T>
+bool Pool<T>::try_fill_slot(Shard& s, T* p) {
+  T* expected = nullptr;
+  // Release: pairs with the acquire exchange in get()/get_slow()/trim().
+  return s.private_slot.compare_exchange_strong(
+      expected, p, std::memory_order_release, std::memory_order_relaxed);
+}
+
+template <class T>
+int64_t Pool<T>::occupied_slots() const {
+  int64_t n = 0;
+  for (size_t i = 0; i < slots_; ++i) {
+    // Relaxed: a count for the soft bound (INV-POOL-BOUND).
+    if (shards_[i].value.private_slot.load(std::memory_order_relaxed)) ++n;
+  }
+  return n;
+}
+
+template <class T>
 void Pool<T>::put_slow(Shard& s, T* p) {
-  MutexLock l(s.mu);
-  s.primary.push_back(p);
+  {
+    MutexLock l(s.mu);
+    // Relaxed: stacked_ is a count; INV-POOL-BOUND is soft (concurrent puts
+    // hold different shards' locks).
+    if (stacked_.load(std::memory_order_relaxed) + occupied_slots() <
+        options_.max_retained) {
+      if (has_slot(s) && try_fill_slot(s, p)) return;
+      stacked_.fetch_add(1, std::memory_order_relaxed);
+      s.primary.push_back(p);
+      return;
+    }
+  }
+  s.rejected.fetch_add(1, std::memory_order_relaxed);  // relaxed: statistics
+  on_taken(p);
+  delete p;
 }
 
 template <class T>
@@ -429,15 +494,19 @@ void Pool<T>::trim() {
       doomed.insert(doomed.end(), s.victim.begin(), s.victim.end());
       s.victim.clear();
       s.victim.swap(s.primary);
-      // Acq_rel: as in get() (we take the object like a getter).
+      // Relaxed: stacked_ is a count (as in put_slow()).
+      stacked_.fetch_sub(static_cast<int64_t>(doomed.size()),
+                         std::memory_order_relaxed);
+      // Acq_rel: as in get() (we take the object like a getter). It joins
+      // the victim generation (the count moves from slots to stacks).
       if (T* p = s.private_slot.exchange(nullptr, std::memory_order_acq_rel)) {
+        stacked_.fetch_add(1, std::memory_order_relaxed);  // relaxed: a count
         s.victim.push_back(p);
       }
     }
     const auto n = static_cast<int64_t>(doomed.size());
     if (n > 0) {
       s.trimmed.fetch_add(n, std::memory_order_relaxed);  // relaxed: statistics
-      retained_.fetch_sub(n, std::memory_order_relaxed);  // relaxed: a count
       for (T* p : doomed) {
         on_taken(p);
         delete p;
@@ -453,14 +522,17 @@ PoolStats Pool<T>::stats() const {
   for (size_t i = 0; i <= shard_mask_; ++i) {
     const Shard& s = shards_[i].value;
     // Relaxed: statistics; a snapshot may mix moments.
-    st.gets += s.gets.load(std::memory_order_relaxed);
     st.hits += s.hits.load(std::memory_order_relaxed);
     st.misses += s.misses.load(std::memory_order_relaxed);
     st.puts += s.puts.load(std::memory_order_relaxed);
     st.rejected += s.rejected.load(std::memory_order_relaxed);
     st.trimmed += s.trimmed.load(std::memory_order_relaxed);
+    if (s.private_slot.load(std::memory_order_relaxed) != nullptr) {
+      ++st.retained;
+    }
   }
-  st.retained = retained_.load(std::memory_order_relaxed);  // relaxed: stats
+  st.gets = st.hits + st.misses;
+  st.retained += stacked_.load(std::memory_order_relaxed);  // relaxed: stats
   return st;
 }
 

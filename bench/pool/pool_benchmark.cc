@@ -20,6 +20,7 @@
 #include "oneapi/tbb/scalable_allocator.h"
 #include "pool/buffer_pool.h"
 #include "pool/pool.h"
+#include "sync/internal/atomic.h"
 
 namespace contend {
 namespace {
@@ -69,6 +70,30 @@ void BM_W6_ThreadLocalFreeList(benchmark::State& state) {
   }
 }
 BENCHMARK(BM_W6_ThreadLocalFreeList)->Threads(1)->Threads(2)->Threads(4);
+
+// The thread-local list again, but its one slot is an atomic that another
+// thread could empty (what trim() and a pool's destructor need): get is an
+// exchange, put a CAS, as on Pool's private-slot path, with no statistics and
+// no sched_getcpu(). The gap between this and the plain list is the price of
+// a slot that is reachable from other threads; the gap between this and Pool
+// is Pool's own bookkeeping.
+void BM_W6_ThreadLocalAtomicSlot(benchmark::State& state) {
+  thread_local internal::Atomic<std::byte*> slot{nullptr};
+  for (auto _ : state) {
+    // Acq_rel/release: the pair Pool uses (the putter's writes are visible
+    // to the next getter, possibly another thread).
+    std::byte* p = slot.exchange(nullptr, std::memory_order_acq_rel);
+    if (p == nullptr) p = new std::byte[kSize];
+    std::memset(p, 0, kSize);
+    touch(p, kSize);
+    std::byte* expected = nullptr;
+    if (!slot.compare_exchange_strong(expected, p, std::memory_order_release,
+                                      std::memory_order_relaxed)) {
+      delete[] p;
+    }
+  }
+}
+BENCHMARK(BM_W6_ThreadLocalAtomicSlot)->Threads(1)->Threads(2)->Threads(4);
 
 using Block = std::array<std::byte, kSize>;
 
