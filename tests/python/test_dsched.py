@@ -20,7 +20,8 @@ SCENARIOS = sorted(n for n in _dsched.scenarios() if not n.startswith("bug_"))
 def test_every_primitive_has_scenarios():
     prefixes = {n.split("_")[0] for n in SCENARIOS}
     for primitive in ["mutex", "event", "once", "wait", "semaphore",
-                      "errgroup", "singleflight", "lazy", "parking"]:
+                      "errgroup", "singleflight", "lazy", "parking",
+                      "resource"]:
         assert primitive in prefixes, primitive
 
 
