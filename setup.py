@@ -5,7 +5,7 @@ The extension is compiled from the same files as Bazel's
 shard/internal/, profile/ (without the HTTP
 debug server), the lab engine in bench/lab/ (without its CLI) with the calibrated busy work
 of bench/sync/busy_work.cc, and the bindings
-in python/contend/. Abseil comes from the system (Debian libabsl-dev, or any
+in python/contend/ (with the header-only pool/resource_pool.h). Abseil comes from the system (Debian libabsl-dev, or any
 install whose headers and libabsl_*.so are on the default search paths;
 ABSL_PREFIX=/opt/absl points elsewhere); its flags come from pkg-config when it
 knows Abseil, from a hand list otherwise. zlib and elfutils libdw (file:line)

@@ -25,6 +25,13 @@ thread) and stay interruptible by Ctrl-C on the main thread. ``ErrGroup``,
 
 from contend import _native  # noqa: F401  (imported unconditionally, by design)
 from contend import lab, profile
+from contend._pool import (
+    PoolClosedError,
+    PoolCreateError,
+    ResourcePool,
+    ResourcePoolLease,
+    ResourcePoolStats,
+)
 from contend._shard import InFlight, ShardedCounter
 from contend._sync import Cond, Event, Mutex, Once, RWMutex, Semaphore, WaitGroup
 from contend._xsync import ErrGroup, LazyRetry, Singleflight, StopToken
@@ -37,7 +44,12 @@ __all__ = [
     "LazyRetry",
     "Mutex",
     "Once",
+    "PoolClosedError",
+    "PoolCreateError",
     "RWMutex",
+    "ResourcePool",
+    "ResourcePoolLease",
+    "ResourcePoolStats",
     "Semaphore",
     "ShardedCounter",
     "Singleflight",

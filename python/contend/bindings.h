@@ -16,6 +16,7 @@ void bind_lab(pybind11::module_& m);
 void bind_sync(pybind11::module_& m);
 void bind_profile(pybind11::module_& m);
 void bind_shard_counter(pybind11::module_& m);
+void bind_resource_pool(pybind11::module_& m);
 
 }  // namespace contend::python
 

@@ -14,4 +14,5 @@ PYBIND11_MODULE(_native, m) {
   contend::python::bind_profile(m);
   contend::python::bind_lab(m);
   contend::python::bind_shard_counter(m);
+  contend::python::bind_resource_pool(m);
 }

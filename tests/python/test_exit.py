@@ -76,6 +76,20 @@ park(w, cond)""",
                                   "park(lambda: sem.acquire(timeout=0.2, n=2), sem)",
     "Semaphore.__enter__": "sem = contend.Semaphore(1); sem.acquire(); "
                            "park(sem.__enter__, sem)",
+    "ResourcePool.acquire": "pool = contend.ResourcePool(object, max_open=1); "
+                            "lease = pool.acquire(timeout=5); "
+                            "park(pool.acquire, pool)",
+    "ResourcePool.acquire(timeout)": "pool = contend.ResourcePool(object, max_open=1); "
+                                     "lease = pool.acquire(timeout=5); "
+                                     "park(lambda: pool.acquire(timeout=0.2), pool)",
+    "ResourcePool creating at exit": """
+gate = threading.Event()
+def slow():
+    gate.wait()
+    return object()
+pool = contend.ResourcePool(slow, max_open=1)
+park(pool.acquire, pool)
+keep = AtTeardown(gate.set)""",
     "lab.run": """
 import os
 tasks = len(os.listdir("/proc/self/task"))
@@ -100,6 +114,7 @@ WOKEN_AT_EXIT = {
     "Semaphore.acquire": "keep = AtTeardown(sem.release)",
     "Cond.wait": "keep = AtTeardown(cond.notify_all)",
     "RWMutex.acquire_read": "keep = AtTeardown(rw.release_write)",
+    "ResourcePool.acquire": "keep = AtTeardown(lease.release)",
 }
 
 CASES = {f"{k}": v for k, v in BLOCKED.items()}
