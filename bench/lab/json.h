@@ -1,7 +1,7 @@
 // Copyright 2026 The contend Authors.
 //
 // JSON encoding of lab results: one object per line for the CLI (the same
-// field names as the Python dataclasses in python/contend/lab.py).
+// field names as the Python dataclasses in python/contend/lab/model.py).
 
 #ifndef CONTEND_BENCH_LAB_JSON_H_
 #define CONTEND_BENCH_LAB_JSON_H_

@@ -1,7 +1,7 @@
 // Copyright 2026 The contend Authors.
 //
 // contend._native.lab: the lab engine (bench/lab/engine.h), 1:1. The typed
-// layer is python/contend/lab.py.
+// layer is the package python/contend/lab/ (model.py, runner.py).
 
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
