@@ -54,10 +54,15 @@ namespace contend {
 // and no shared write. Indexes own their cells through a shared_ptr, so a
 // cell lives while any index that names it does (a reader holding an old
 // index may still read an expunged cell: it then retries on the newest).
-// Measured (bench/shard/RESULTS.md, W4, 10k string keys, 99% reads / 1%
-// upserts at T=2): the earlier whole-shard copy-on-write design cost 4.0x a
-// RWMutex-locked flat_hash_map, since every upsert copied ~80 entries; with
-// cells an upsert is one allocation and one CAS. Alternatives and why not:
+// Measured (bench/shard/RESULTS.md, 2-vCPU loaded VM, CPU ns at T=2): the
+// earlier whole-shard copy-on-write design copied ~80 entries per upsert;
+// cells made an upsert one allocation and one CAS (SwapCollision 134 -> 59
+// ns, W4 70/30 from 21x to 7x a RWMutex-locked flat_hash_map) but did not
+// make loads cheap: a hit is a chain of dependent loads (index node, slot,
+// Cell, value node) with two protects, and W4 99/1 (10k string keys) is 2.7x
+// the locked map and 4.1x a 256-stripe mutex map. On few cores prefer a
+// striped or locked map; this map's claim is loads that write nothing
+// shared, which pays when many cores read. Alternatives and why not:
 // Go's read/dirty pair counts read misses (a shared write on the load path);
 // a hash-trie (Go 1.24's HashTrieMap) makes a load chase several nodes, each
 // needing its own protection.

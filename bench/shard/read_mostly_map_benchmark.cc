@@ -9,7 +9,9 @@
 //   (one command line)
 //
 // Peers: ReadMostlyMap; absl::flat_hash_map guarded by one contend::RWMutex
-// (RWLocked); tbb::concurrent_hash_map (Tbb). Keys are int64 for Go's
+// (RWLocked); tbb::concurrent_hash_map (Tbb); for W4 also 256 std::mutex
+// stripes over flat_hash_maps (Striped256) and libcuckoo's cuckoohash_map
+// (Cuckoo). Keys are int64 for Go's
 // benchmarks (Go uses int) and 10k strings for W4. Time = per op per thread
 // (UseRealTime), threads 1, 2, 4.
 //
@@ -32,13 +34,17 @@
 
 #include <atomic>
 #include <cstdint>
+#include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/hash/hash.h"
 #include "benchmark/benchmark.h"
+#include "libcuckoo/cuckoohash_map.hh"
 #include "oneapi/tbb/concurrent_hash_map.h"
 #include "shard/read_mostly_map.h"
 #include "sync/rw_mutex.h"
@@ -162,6 +168,48 @@ struct Tbb {
       if (!f(k, v)) return;
     }
   }
+};
+
+// W4 only (load and store): 256 stripes, each a std::mutex and a
+// flat_hash_map -- the best peer the issue measured for W4.
+template <class K, class V>
+struct Striped256 {
+  static constexpr const char* kName = "Striped256";
+  struct alignas(128) Stripe {
+    std::mutex mu;
+    absl::flat_hash_map<K, V> m;
+  };
+  std::unique_ptr<Stripe[]> stripes{new Stripe[256]};
+  Stripe& stripe(const K& k) {
+    const auto h = static_cast<uint64_t>(absl::Hash<K>{}(k));
+    return stripes[(h * 0x9E3779B97F4A7C15ULL) >> 56];
+  }
+  std::optional<V> load(const K& k) {
+    Stripe& s = stripe(k);
+    std::lock_guard<std::mutex> l(s.mu);
+    auto it = s.m.find(k);
+    if (it == s.m.end()) return std::nullopt;
+    return it->second;
+  }
+  void store(const K& k, V v) {
+    Stripe& s = stripe(k);
+    std::lock_guard<std::mutex> l(s.mu);
+    s.m.insert_or_assign(k, std::move(v));
+  }
+};
+
+// W4 only: libcuckoo's concurrent cuckoo hash map (the issue's other
+// named W4 peer).
+template <class K, class V>
+struct Cuckoo {
+  static constexpr const char* kName = "Cuckoo";
+  libcuckoo::cuckoohash_map<K, V> m;
+  std::optional<V> load(const K& k) {
+    V v;
+    if (!m.find(k, v)) return std::nullopt;
+    return v;
+  }
+  void store(const K& k, V v) { m.insert_or_assign(k, std::move(v)); }
 };
 
 // One map per benchmark run, built by thread 0 before the timed loop (the
@@ -425,6 +473,8 @@ CONTEND_MAP_BENCH(BM_CompareAndSwapCollision);
 CONTEND_W4(Rmm);
 CONTEND_W4(RWLocked);
 CONTEND_W4(Tbb);
+CONTEND_W4(Striped256);
+CONTEND_W4(Cuckoo);
 
 }  // namespace
 }  // namespace contend::bench
