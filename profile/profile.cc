@@ -21,6 +21,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <iterator>
 #include <limits>
 #include <map>
 #include <memory>
@@ -33,6 +34,7 @@
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
+#include "absl/debugging/internal/demangle.h"
 #include "absl/debugging/symbolize.h"
 #include "absl/synchronization/mutex.h"
 #include "profile/hooks.h"
@@ -55,10 +57,22 @@ using internal::WaitKind;
 constexpr uintptr_t kOverflowPc = 1;
 constexpr const char* kOverflowName = "[contend: stack table full]";
 
-// Where a PC's code came from; line 0 (and file "") where unknown.
-struct SourceLine {
+// A function the compiler inlined at a PC, and the source line in it.
+struct InlinedFrame {
+  std::string function;  // demangled as absl::Symbolize does; "" if unknown
   std::string file;
   int64_t line = 0;
+};
+
+// Where a PC's code came from; line 0 (and file "") where unknown.
+struct SourceLine {
+  // The line in the function the symbol table names (for a PC in inlined
+  // code: the call site of the outermost inlined function).
+  std::string file;
+  int64_t line = 0;
+  // The functions inlined at the PC, innermost first, each with its own
+  // line (as pprof's Location.line lists them before the caller's).
+  std::vector<InlinedFrame> inlined;
 };
 
 struct SymbolCache {
@@ -109,18 +123,30 @@ std::string demangle_if_mangled(const char* name) {
 // Why libdw: it is packaged by Debian (the build is offline, system
 // libraries only), runs in process (an export must not fork addr2line or
 // llvm-symbolizer from a loaded server, nor after fork()), reads what GCC 12
-// emits by default (DWARF 5, compressed sections) and can enumerate the
-// process's modules itself (dwfl_linux_proc_report). Its licence (LGPL-3+ /
-// GPL-2+) allows linking from any program. The alternatives: libbacktrace
-// has no Debian package of its own, libbfd (binutils-dev) is GPL-3 with an
-// unstable ABI, and absl::Symbolize (kept for the names) has no line tables.
+// and clang 14 emit by default (DWARF 5: .debug_str_offsets, .debug_addr,
+// .debug_rnglists, .debug_line_str; compressed sections) and can enumerate
+// the process's modules itself (dwfl_linux_proc_report). Its licence
+// (LGPL-3+ / GPL-2+) allows linking from any program. The alternatives:
+// libbacktrace has no Debian package of its own, libbfd (binutils-dev) is
+// GPL-3 with an unstable ABI, and absl::Symbolize (kept for the names) has
+// no line tables.
+//
+// Finding the compilation unit of an address: libdw 0.188 (Debian 12) looks
+// it up in .debug_aranges only (dwarf_addrdie, dwfl_module_addrdie,
+// dwfl_module_getsrc), and clang does not emit that section unless asked
+// (-gdwarf-aranges); elfutils 0.191 added the fallback. Where the aranges
+// lookup finds nothing, the units' own address ranges (DW_AT_low_pc/high_pc
+// or DW_AT_ranges, read by dwarf_ranges) are indexed once per module and
+// searched instead, so clang-built objects get file:line as GCC's do.
 //
 // Separate debug files (.gnu_debuglink, -dbgsym packages) are not searched,
 // and debuginfod is never asked: only DWARF inside the mapped files counts,
 // so an export stays local and bounded. For a PC in code that the compiler
-// inlined into the function the symbol table names, the line reported is
-// that function's (the call site of the outermost inlined scope), so name
-// and line always agree; inline frames are not expanded.
+// inlined, the inlined functions are listed innermost first, each with its
+// own line (the line table's for the innermost, the DW_AT_call_file/line of
+// the next inner one for the others); the line given for the function the
+// symbol table names is the call site of the outermost inlined function, so
+// name and line always agree.
 //
 // Not thread-safe: used under SymbolCache::mu, one session per batch of new
 // PCs (so modules loaded since the previous export are seen).
@@ -161,66 +187,201 @@ class DwarfLines {
     Dwfl_Module* mod = dwfl_addrmodule(dwfl_, address);
     if (mod == nullptr) return out;
     Dwarf_Addr bias = 0;
-    Dwarf_Die* cu = dwfl_module_addrdie(mod, address, &bias);
+    Dwarf_Die* cu = unit_of(mod, address, &bias);
     if (cu == nullptr) return out;
-    // dwarf_getscopes() continues from an inlined scope into the inlined
-    // function's own (abstract) definition; the concrete nesting, up to the
-    // subprogram the code belongs to, comes from dwarf_getscopes_die() on
-    // the innermost scope (as eu-addr2line -i does).
-    Dwarf_Die* innermost = nullptr;
-    Dwarf_Die* scopes = nullptr;
-    if (dwarf_getscopes(cu, address - bias, &innermost) <= 0) {
-      std::free(innermost);
-      innermost = nullptr;
+    const Dwarf_Addr pc = address - bias;
+    // The line table's row: the line of the innermost function at the PC.
+    std::string file;
+    int64_t line = 0;
+    if (Dwarf_Line* l = dwarf_getsrc_die(cu, pc)) {
+      int n = 0;
+      const char* name = dwarf_linesrc(l, nullptr, nullptr);
+      if (name != nullptr && dwarf_lineno(l, &n) == 0 && n > 0) {
+        file = clean_path(name);
+        line = n;
+      }
     }
-    const int n =
-        innermost != nullptr ? dwarf_getscopes_die(innermost, &scopes) : 0;
-    std::free(innermost);
-    Dwarf_Die* outer_inline = nullptr;
-    for (int i = 0; i < n; ++i) {
-      const int tag = dwarf_tag(&scopes[i]);
-      if (tag == DW_TAG_subprogram) break;
-      if (tag == DW_TAG_inlined_subroutine) outer_inline = &scopes[i];
+    // The scopes containing the PC, outermost first. The innermost
+    // subprogram is the function the code belongs to; the inlined
+    // subroutines below it are what was inlined there.
+    std::vector<Dwarf_Die> path;
+    scopes_containing(cu, pc, &path);
+    size_t inner = path.size();
+    for (size_t i = path.size(); i-- > 0;) {
+      if (dwarf_tag(&path[i]) == DW_TAG_subprogram) break;
+      inner = i;
     }
-    if (outer_inline != nullptr) {
+    Dwarf_Files* files = nullptr;
+    size_t nfiles = 0;
+    for (size_t i = path.size(); i-- > inner;) {
+      Dwarf_Die* scope = &path[i];
+      if (dwarf_tag(scope) != DW_TAG_inlined_subroutine) continue;
+      // This inlined function runs at (file, line); its caller, the next
+      // scope out, at the call site.
+      out.inlined.push_back(
+          InlinedFrame{function_name(scope), std::move(file), line});
+      file.clear();
+      line = 0;
       Dwarf_Attribute attr;
-      Dwarf_Word file = 0;
-      Dwarf_Word line = 0;
-      Dwarf_Files* files = nullptr;
-      size_t nfiles = 0;
-      if (dwarf_formudata(dwarf_attr(outer_inline, DW_AT_call_file, &attr),
-                          &file) == 0 &&
-          dwarf_formudata(dwarf_attr(outer_inline, DW_AT_call_line, &attr),
-                          &line) == 0 &&
-          dwarf_getsrcfiles(cu, &files, &nfiles) == 0 && file < nfiles) {
-        const char* name = dwarf_filesrc(files, file, nullptr, nullptr);
-        if (name != nullptr && line > 0) {
-          out.file = clean_path(name);
-          out.line = static_cast<int64_t>(line);
+      Dwarf_Word call_file = 0;
+      Dwarf_Word call_line = 0;
+      if (files == nullptr && dwarf_getsrcfiles(cu, &files, &nfiles) != 0) {
+        files = nullptr;
+      }
+      if (files != nullptr &&
+          dwarf_formudata(dwarf_attr(scope, DW_AT_call_file, &attr),
+                          &call_file) == 0 &&
+          dwarf_formudata(dwarf_attr(scope, DW_AT_call_line, &attr),
+                          &call_line) == 0 &&
+          call_file < nfiles && call_line > 0) {
+        if (const char* name =
+                dwarf_filesrc(files, call_file, nullptr, nullptr)) {
+          file = clean_path(name);
+          line = static_cast<int64_t>(call_line);
         }
       }
-    } else if (Dwfl_Line* l = dwfl_module_getsrc(mod, address)) {
-      Dwarf_Addr at = 0;
-      int line = 0;
-      const char* name =
-          dwfl_lineinfo(l, &at, &line, nullptr, nullptr, nullptr);
-      if (name != nullptr && line > 0) {
-        out.file = clean_path(name);
-        out.line = line;
-      }
     }
-    std::free(scopes);
+    if (line > 0) {
+      out.file = std::move(file);
+      out.line = line;
+    }
     return out;
   }
 
  private:
+  struct UnitRange {
+    Dwarf_Addr low;
+    Dwarf_Addr high;  // exclusive
+    Dwarf_Die unit;
+  };
+
   static int no_separate_debuginfo(Dwfl_Module*, void**, const char*,
                                    Dwarf_Addr, const char*, const char*,
                                    GElf_Word, char**) {
     return -1;
   }
+
+  // Appends the DIEs under `parent` whose code contains `pc`, outermost
+  // first; returns whether it found any. Namespaces are searched too: clang
+  // nests function definitions in their namespace's DIE (GCC puts them at
+  // the unit's top level), and libdw 0.188's dwarf_getscopes() finds no
+  // scope in clang's units (it fails with "no address value"), so the walk
+  // is done here, the same for both compilers. Types are not searched: a
+  // class holds member declarations, and their definitions (the code) are
+  // outside it.
+  static bool scopes_containing(Dwarf_Die* parent, Dwarf_Addr pc,
+                                std::vector<Dwarf_Die>* path) {
+    Dwarf_Die child;
+    if (dwarf_child(parent, &child) != 0) return false;
+    do {
+      switch (dwarf_tag(&child)) {
+        case DW_TAG_subprogram:
+        case DW_TAG_inlined_subroutine:
+        case DW_TAG_lexical_block:
+        case DW_TAG_try_block:
+        case DW_TAG_catch_block:
+          if (dwarf_haspc(&child, pc) > 0) {
+            path->push_back(child);
+            scopes_containing(&child, pc, path);
+            return true;
+          }
+          break;
+        case DW_TAG_namespace:
+          if (scopes_containing(&child, pc, path)) return true;
+          break;
+        default:
+          break;
+      }
+    } while (dwarf_siblingof(&child, &child) == 0);
+    return false;
+  }
+
+  // The compilation unit whose code contains `address`, or nullptr: through
+  // .debug_aranges where the module has them (GCC), else through the units'
+  // own ranges (clang; see the class comment).
+  Dwarf_Die* unit_of(Dwfl_Module* mod, Dwarf_Addr address, Dwarf_Addr* bias) {
+    if (Dwarf_Die* cu = dwfl_module_addrdie(mod, address, bias)) return cu;
+    auto [it, inserted] = unit_ranges_.try_emplace(mod);
+    std::vector<UnitRange>& ranges = it->second;
+    if (inserted) {
+      Dwarf_Addr unit_bias = 0;
+      for (Dwarf_Die* cu = dwfl_module_nextcu(mod, nullptr, &unit_bias);
+           cu != nullptr; cu = dwfl_module_nextcu(mod, cu, &unit_bias)) {
+        Dwarf_Addr base = 0, low = 0, high = 0;
+        for (ptrdiff_t at = dwarf_ranges(cu, 0, &base, &low, &high); at > 0;
+             at = dwarf_ranges(cu, at, &base, &low, &high)) {
+          if (low < high) ranges.push_back(UnitRange{low, high, *cu});
+        }
+      }
+      std::sort(
+          ranges.begin(), ranges.end(),
+          [](const UnitRange& a, const UnitRange& b) { return a.low < b.low; });
+    }
+    if (ranges.empty() || dwfl_module_getdwarf(mod, bias) == nullptr) {
+      return nullptr;
+    }
+    const Dwarf_Addr pc = address - *bias;
+    auto after = std::upper_bound(
+        ranges.begin(), ranges.end(), pc,
+        [](Dwarf_Addr a, const UnitRange& r) { return a < r.low; });
+    if (after == ranges.begin()) return nullptr;
+    UnitRange& r = *std::prev(after);
+    return pc < r.high ? &r.unit : nullptr;
+  }
+
+  // An inlined function's name, demangled by the demangler absl::Symbolize
+  // uses (so that it matches the name of the same function's out-of-line
+  // copies); the linkage name comes from the abstract origin or the
+  // declaration it specifies.
+  static std::string function_name(Dwarf_Die* die) {
+    Dwarf_Attribute attr;
+    const char* linkage =
+        dwarf_formstring(dwarf_attr_integrate(die, DW_AT_linkage_name, &attr));
+    if (linkage == nullptr) {
+      linkage = dwarf_formstring(
+          dwarf_attr_integrate(die, DW_AT_MIPS_linkage_name, &attr));
+    }
+    if (linkage != nullptr) {
+      char buf[4096];
+      if (absl::debugging_internal::Demangle(linkage, buf, sizeof(buf))) {
+        return buf;
+      }
+      return demangle_if_mangled(linkage);
+    }
+    const char* name =
+        dwarf_formstring(dwarf_attr_integrate(die, DW_AT_name, &attr));
+    return name != nullptr ? name : "";
+  }
+
   Dwfl* dwfl_ = nullptr;
+  // Built on first use per module, only where the aranges lookup failed.
+  std::unordered_map<Dwfl_Module*, std::vector<UnitRange>> unit_ranges_;
 };
+
+bool is_machinery_frame(const std::string& name);
+std::string_view primitive_class(const std::string& name);
+
+// The inlined functions a profile shows at a PC whose code belongs to
+// `function` (the symbol table's name): the ParkingLot's and the
+// profiler's own are dropped, as their out-of-line frames are, and a
+// primitive's private members inlined into another member of the same
+// primitive fold into it (Mutex::unlock_and_wake into Mutex::unlock_slow),
+// so stacks show the primitive's public methods only. Depends on the PC
+// alone, as a Location must.
+void drop_inlined_internals(const std::string& function,
+                            std::vector<InlinedFrame>* inlined) {
+  std::vector<InlinedFrame> kept;
+  for (size_t i = 0; i < inlined->size(); ++i) {
+    InlinedFrame& f = (*inlined)[i];
+    if (is_machinery_frame(f.function)) continue;
+    const std::string& outer =
+        i + 1 < inlined->size() ? (*inlined)[i + 1].function : function;
+    const std::string_view cls = primitive_class(f.function);
+    if (!cls.empty() && cls == primitive_class(outer)) continue;
+    kept.push_back(std::move(f));
+  }
+  *inlined = std::move(kept);
+}
 
 // Names (and, where `lines` is given, file:line) for return addresses; the
 // call instruction is at pc - 1, which keeps a call at the very end of a
@@ -250,6 +411,7 @@ std::vector<const std::string*> symbolize_all(
     if (line_inserted && pcs[i] != kOverflowPc) {
       if (dwarf == nullptr) dwarf = std::make_unique<DwarfLines>();
       line_it->second = dwarf->lookup(pcs[i] - 1);
+      drop_inlined_internals(it->second, &line_it->second.inlined);
     }
     // unordered_map nodes are stable: the pointers stay valid.
     out[i] = &it->second;
@@ -454,6 +616,19 @@ Resolved resolve(ProfileType type, const ProfileSnapshot* since = nullptr) {
       ++first;
     }
     first = public_leaf(all_names, offset + first, offset + n) - offset;
+    // Where the public method was inlined into its caller (-c opt), the
+    // caller's frame lists it as an inlined function: that frame becomes
+    // the leaf, as Go's sync.(*Mutex).Unlock is an inlined line of the
+    // caller's location, and the out-of-line slow path is dropped.
+    if (first + 1 < n) {
+      const std::string_view cls = primitive_class(*all_names[offset + first]);
+      const std::vector<InlinedFrame>& caller_inlined =
+          all_lines[offset + first + 1]->inlined;
+      if (!cls.empty() && !caller_inlined.empty() &&
+          primitive_class(caller_inlined.front().function) == cls) {
+        ++first;
+      }
+    }
     uint64_t h = static_cast<uint64_t>(r.kind) * 0x9e3779b97f4a7c15ULL ^
                  reinterpret_cast<uintptr_t>(r.label);
     for (size_t i = first; i < n; ++i) {
@@ -723,16 +898,25 @@ std::string encode_pprof(const Resolved& r) {
           }
           loc.uint64_opt(pb::kLocationAddress, address);
         }
-        if (!name.empty()) {
+        // One Line per function at the PC: the inlined ones innermost
+        // first, then the one the symbol table names (pprof's order).
+        auto add_line = [&](const std::string& function,
+                            const std::string& file, int64_t line_number) {
           auto [fit, finserted] =
-              function_ids.try_emplace(name, function_ids.size() + 1);
-          if (finserted) functions.push_back(FunctionInfo{&name, nullptr});
+              function_ids.try_emplace(function, function_ids.size() + 1);
+          if (finserted) functions.push_back(FunctionInfo{&function, nullptr});
           FunctionInfo& fn = functions[fit->second - 1];
-          if (fn.file == nullptr && source.line != 0) fn.file = &source.file;
+          if (fn.file == nullptr && line_number != 0) fn.file = &file;
           ProtoWriter line;
           line.uint64_opt(pb::kLineFunctionId, fit->second);
-          line.int64_opt(pb::kLineLine, source.line);
+          line.int64_opt(pb::kLineLine, line_number);
           loc.message(pb::kLocationLine, line);
+        };
+        if (!name.empty()) {
+          for (const InlinedFrame& f : source.inlined) {
+            if (!f.function.empty()) add_line(f.function, f.file, f.line);
+          }
+          add_line(name, source.file, source.line);
         }
         location_msgs.push_back(std::move(loc));
       }
@@ -1044,6 +1228,23 @@ void write_text(const Resolved& r, std::ostream& out) {
       text += "#\t";
       append_hex(&text, s.pcs[i] == kOverflowPc ? 0 : s.pcs[i] - 1);
       text += '\t';
+      // Functions inlined at the PC first, one line each at the same
+      // address (as Go's debug=1 text lists them).
+      if (!name.empty()) {
+        for (const InlinedFrame& f : s.lines[i]->inlined) {
+          if (f.function.empty()) continue;
+          text += f.function;
+          if (f.line != 0) {
+            text += '\t';
+            text += f.file;
+            text += ':';
+            text += std::to_string(f.line);
+          }
+          text += "\n#\t";
+          append_hex(&text, s.pcs[i] == kOverflowPc ? 0 : s.pcs[i] - 1);
+          text += '\t';
+        }
+      }
       text += name.empty() ? "??" : name;
       if (s.lines[i]->line != 0) {
         text += '\t';

@@ -81,9 +81,13 @@
 //    walk early. contend's own targets build with -fno-omit-frame-pointer;
 //    build callers with it too to see their frames past a library boundary.
 //    File:line only for code compiled with -g whose DWARF was not stripped
-//    (separate debug files and debuginfod are never consulted), and for
-//    inlined code the line of the enclosing named function (no inline
-//    frames).
+//    (separate debug files and debuginfod are never consulted); GCC's and
+//    clang's DWARF 5 alike (clang emits no .debug_aranges, which libdw
+//    0.188 relies on: units are then found by their own ranges). A PC in
+//    inlined code is one location with a line per function, the inlined
+//    ones first (innermost first), as pprof's Location.line lists them; a
+//    public method inlined into its caller becomes the leaf in place of
+//    the out-of-line slow path.
 
 #ifndef CONTEND_PROFILE_PROFILE_H_
 #define CONTEND_PROFILE_PROFILE_H_

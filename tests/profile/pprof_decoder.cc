@@ -119,8 +119,10 @@ std::vector<std::string> DecodedProfile::stack(const Sample& s) const {
       names.emplace_back();
       continue;
     }
-    auto fn = functions.find(it->second.function_ids.front());
-    names.push_back(fn == functions.end() ? std::string() : fn->second.name);
+    for (uint64_t function_id : it->second.function_ids) {
+      auto fn = functions.find(function_id);
+      names.push_back(fn == functions.end() ? std::string() : fn->second.name);
+    }
   }
   return names;
 }
@@ -289,15 +291,21 @@ bool DecodeProfile(const std::string& gz, DecodedProfile* out,
             loc.address = m.varint();
           } else if (f == 4 && w == 2) {
             Reader line(m.bytes());
+            uint64_t function_id = 0;
+            int64_t line_number = 0;
             while (line.ok() && !line.done()) {
               const uint64_t lk = line.varint();
               if ((lk >> 3) == 1 && (lk & 7) == 0) {
-                loc.function_ids.push_back(line.varint());
+                function_id = line.varint();
+              } else if ((lk >> 3) == 2 && (lk & 7) == 0) {
+                line_number = static_cast<int64_t>(line.varint());
               } else {
                 line.skip(static_cast<uint32_t>(lk & 7));
               }
             }
             ok = ok && line.ok();
+            loc.function_ids.push_back(function_id);
+            loc.lines.push_back(line_number);
           } else {
             m.skip(w);
           }

@@ -42,7 +42,10 @@ struct DecodedProfile {
     uint64_t id = 0;
     uint64_t mapping_id = 0;
     uint64_t address = 0;
-    std::vector<uint64_t> function_ids;  // from Line entries
+    // From the Line entries, innermost first: functions inlined at the
+    // address, then the one they were inlined into.
+    std::vector<uint64_t> function_ids;
+    std::vector<int64_t> lines;  // parallel to function_ids; 0 if unknown
   };
   struct Function {
     uint64_t id = 0;
@@ -62,8 +65,9 @@ struct DecodedProfile {
   std::vector<std::string> comments;
   std::vector<std::string> strings;
 
-  // Function names of a sample's stack, leaf first ("" for a location
-  // without a function).
+  // Function names of a sample's stack, leaf first, as pprof shows it: a
+  // location with inlined functions contributes one frame per Line ("" for
+  // a location without a function).
   std::vector<std::string> stack(const Sample& s) const;
   // The value of label `key` on `s`, or "".
   static std::string label(const Sample& s, const std::string& key);

@@ -23,6 +23,7 @@
 #include "sync/internal/wait_observer.h"
 #include "sync/mutex.h"
 #include "tests/profile/contention_workload.h"
+#include "tests/profile/inline_workload.h"
 #include "tests/profile/pprof_decoder.h"
 #include "tests/profile/test_tools.h"
 
@@ -451,6 +452,45 @@ TEST_F(ProfileTest, LeafCollapseKeepsFramesOutsidePrimitives) {
   EXPECT_THAT(stack[0], HasSubstr("contend::profile::reset")) << Join(stack);
   EXPECT_THAT(stack[1], HasSubstr("contend::profile::stop_timeline"))
       << Join(stack);
+}
+
+// A PC in inlined code is one Location with a Line per function, the
+// inlined ones first (pprof's Location.line order), each with its own line:
+// the inner call's line inside each function.
+TEST_F(ProfileTest, InlinedFunctionsAreLinesOfTheirLocation) {
+  if (profile_testing::kNoFunctionNames) {
+    GTEST_SKIP() << profile_testing::kNoFunctionNamesWhy;
+  }
+  const uintptr_t pcs[1] = {profile_testing::OuterOfInlined()};
+  contend::internal::profiler_add_sample(
+      contend::internal::ProfileType::kMutex, pcs, 1,
+      contend::internal::WaitKind::kOther, nullptr, 1.0, 1);
+  const DecodedProfile p = Decode(&contend::profile::write_mutex_profile);
+  ASSERT_EQ(p.samples.size(), 1u);
+  ASSERT_EQ(p.samples[0].location_ids.size(), 1u);
+  const DecodedProfile::Location& loc =
+      p.locations.at(p.samples[0].location_ids[0]);
+  EXPECT_EQ(p.stack(p.samples[0]),
+            (std::vector<std::string>{profile_testing::kInlinedLeafName,
+                                      profile_testing::kInlinedMiddleName,
+                                      profile_testing::kOuterOfInlinedName}))
+      << Join(p.stack(p.samples[0]));
+  ASSERT_EQ(loc.lines.size(), 3u);
+  // Each function's line is the call inside it, and they appear in the
+  // source in that order (leaf, middle, outer).
+  EXPECT_GT(loc.lines[0], 0);
+  EXPECT_LT(loc.lines[0], loc.lines[1]);
+  EXPECT_LT(loc.lines[1], loc.lines[2]);
+
+  std::ostringstream text;
+  contend::profile::write_mutex_profile(text, /*debug=*/1);
+  const std::string in_file =
+      std::string("\t") + profile_testing::kInlineWorkloadFile + ":";
+  for (const char* name :
+       {profile_testing::kInlinedLeafName, profile_testing::kInlinedMiddleName,
+        profile_testing::kOuterOfInlinedName}) {
+    EXPECT_THAT(text.str(), HasSubstr(name + in_file)) << text.str();
+  }
 }
 
 TEST_F(ProfileTest, ResetClearsBothProfiles) {
