@@ -33,6 +33,10 @@
 // gil_scoped_release's does. without_gil() re-takes the GIL from a plain
 // function body, and once the interpreter is finalizing it does not try at
 // all: the thread parks for good and dies with the process (exit code 0).
+//
+// Tested from C++ with an embedded interpreter (tests/python/blocking_test.cc,
+// run under every sanitizer config) and from Python (tests/python/test_exit.py,
+// test_interrupt.py).
 
 #ifndef CONTEND_PYTHON_CONTEND_BLOCKING_H_
 #define CONTEND_PYTHON_CONTEND_BLOCKING_H_

@@ -5,10 +5,12 @@ and an interrupted acquisition must not leak the lock."""
 from __future__ import annotations
 
 import os
+import queue
 import signal
 import subprocess
 import sys
 import textwrap
+import threading
 import time
 
 import pytest
@@ -16,23 +18,47 @@ import pytest
 # How long after SIGINT the child must have reported KeyboardInterrupt. The
 # bindings check signals every 50 ms; the rest is margin for a loaded machine.
 PROMPT = 5.0
+# How long the child may take to start and block (imports on a loaded machine).
+STARTUP = 60.0
 
 PRELUDE = """
 import sys, threading, time
 import contend
-def holder(acquire, release, seconds):
-    # Holds a lock on another thread for `seconds`, then releases it.
-    got = threading.Event()
+def holder(acquire, release):
+    # Holds a lock on another thread until the returned Event is set.
+    got, let_go = threading.Event(), threading.Event()
     def run():
-        acquire(); got.set(); time.sleep(seconds); release()
+        acquire(); got.set(); let_go.wait(); release()
     threading.Thread(target=run, daemon=True).start()
     got.wait()
+    return let_go
+def ready_when(blocked):
+    # Prints "ready" once blocked() says the main thread is blocked (the
+    # parent sends SIGINT then): a state, not a sleep, orders the two.
+    def watch():
+        while not blocked():
+            time.sleep(0.001)
+        print("ready", flush=True)
+    threading.Thread(target=watch, daemon=True).start()
+def parked(primitive, n=1):
+    return lambda: primitive._native._parked() == n
+def in_call(name):
+    # True while the main thread runs the function `name` of contend.lab.
+    def check():
+        f = sys._current_frames().get(threading.main_thread().ident)
+        while f is not None:
+            code = f.f_code
+            if code.co_name == name and "contend/lab" in code.co_filename:
+                return True
+            f = f.f_back
+        return False
+    return check
 """
 
 CASES = {
     "Event.wait": """
 ev = contend.Event()
-print("ready", flush=True)
+ready_when(parked(ev))
 try:
     ev.wait()
 except KeyboardInterrupt:
@@ -40,12 +66,13 @@ except KeyboardInterrupt:
 """,
     "Mutex.acquire": """
 mu = contend.Mutex()
-holder(mu.acquire, mu.release, 3.0)
-print("ready", flush=True)
+let_go = holder(mu.acquire, mu.release)
+ready_when(parked(mu))
 try:
     mu.acquire()
 except KeyboardInterrupt:
     print("interrupted", flush=True)
+let_go.set()
 # The interrupted acquisition was given back: once the holder releases, the
 # Mutex is free again.
 assert mu.acquire(timeout=30), "interrupted acquisition leaked the Mutex"
@@ -54,32 +81,34 @@ print("clean", flush=True)
 """,
     "RWMutex.write_lock": """
 rw = contend.RWMutex()
-holder(rw.acquire_read, rw.release_read, 3.0)
-print("ready", flush=True)
+let_go = holder(rw.acquire_read, rw.release_read)
+ready_when(parked(rw))
 try:
     with rw.write_lock():
         pass
 except KeyboardInterrupt:
     print("interrupted", flush=True)
+let_go.set()
 assert rw.acquire_write(timeout=30), "interrupted acquisition leaked the RWMutex"
 rw.release_write()
 print("clean", flush=True)
 """,
     "Semaphore.acquire": """
 sem = contend.Semaphore(1)
-holder(sem.acquire, sem.release, 3.0)
-print("ready", flush=True)
+let_go = holder(sem.acquire, sem.release)
+ready_when(parked(sem))
 try:
     sem.acquire()
 except KeyboardInterrupt:
     print("interrupted", flush=True)
+let_go.set()
 assert sem.acquire(timeout=30) and sem.available == 0, "tokens leaked"
 print("clean", flush=True)
 """,
     "WaitGroup.wait": """
 wg = contend.WaitGroup()
 wg.add(1)
-print("ready", flush=True)
+ready_when(parked(wg))
 try:
     wg.wait()
 except KeyboardInterrupt:
@@ -87,7 +116,7 @@ except KeyboardInterrupt:
 """,
     "Cond.wait_for": """
 cond = contend.Cond()
-print("ready", flush=True)
+ready_when(parked(cond))
 with cond:
     try:
         cond.wait_for(lambda: False)
@@ -96,7 +125,7 @@ with cond:
     assert cond.mutex.locked(), "Cond.wait_for must return with the mutex held"
 """,
     "lab.run": """
-print("ready", flush=True)
+ready_when(in_call("run"))
 try:
     contend.lab.run(primitive="mutex", threads=2, duration=600.0)
 except KeyboardInterrupt:
@@ -112,18 +141,37 @@ def test_sigint_interrupts_blocked_call(case, tmp_path):
     child = subprocess.Popen(
         [sys.executable, str(script)], stdout=subprocess.PIPE,
         stderr=subprocess.PIPE, text=True, env=dict(os.environ))
+    lines: queue.Queue = queue.Queue()
+
+    def pump() -> None:
+        for raw in child.stdout:
+            lines.put(raw.strip())
+        lines.put(None)  # EOF
+
+    threading.Thread(target=pump, daemon=True).start()
+
+    def next_line(timeout: float, what: str) -> str | None:
+        try:
+            return lines.get(timeout=timeout)
+        except queue.Empty:
+            child.kill()
+            pytest.fail(f"no {what} from the child within {timeout} s; "
+                        f"stderr: {child.stderr.read()}")
+
     try:
-        assert child.stdout.readline().strip() == "ready", child.stderr.read()
-        time.sleep(0.3)  # let it block (and move to the helper thread)
-        assert child.poll() is None, "child did not block"
+        # "ready": the child's watcher saw the main thread blocked (parked
+        # on the primitive, or inside lab.run).
+        assert next_line(STARTUP, '"ready"') == "ready", child.stderr.read()
         sent = time.monotonic()
         child.send_signal(signal.SIGINT)
-        line = child.stdout.readline().strip()
+        line = next_line(PROMPT + 55, '"interrupted"')
         latency = time.monotonic() - sent
         assert line == "interrupted", f"got {line!r}; stderr: {child.stderr.read()}"
         assert latency < PROMPT, f"KeyboardInterrupt took {latency:.2f}s"
         rc = child.wait(timeout=60)
-        rest = child.stdout.read()
+        rest = []
+        while (item := next_line(60, "end of output")) is not None:
+            rest.append(item)
         assert rc == 0, child.stderr.read()
         if "holder(" in CASES[case]:
             assert "clean" in rest
