@@ -27,6 +27,7 @@ SOURCES = [
     "sync/internal/*.cc",
     "shard/sharded_counter.cc",  # ShardedCounter (shard_counter_bindings.cc)
     "shard/internal/*.cc",
+    "pool/*.cc",  # BufferPool (the lab's pool workloads, bench/lab/pool_primitives.cc)
     "profile/*.cc",
     "bench/lab/*.cc",
     "bench/sync/busy_work.cc",  # calibrated busy work (lab and benchmarks)

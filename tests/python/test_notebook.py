@@ -19,24 +19,39 @@ def notebook_path(name: str) -> str:
     return os.path.join(root, "python", "notebooks", name)
 
 
-def test_rwmutex_crossover_notebook(tmp_path, monkeypatch):
+def execute(name, tmp_path, monkeypatch):
+    """Runs notebook `name` headlessly in quick mode; returns its outputs."""
     monkeypatch.setenv("CONTEND_NOTEBOOK_QUICK", "1")
     monkeypatch.setenv("JUPYTER_RUNTIME_DIR", str(tmp_path / "runtime"))
     monkeypatch.setenv("IPYTHONDIR", str(tmp_path / "ipython"))
     monkeypatch.setenv("MPLCONFIGDIR", str(tmp_path / "mpl"))
     # The kernel is a child process: it needs the same import path.
     monkeypatch.setenv("PYTHONPATH", os.pathsep.join(p for p in sys.path if p))
-    nb = nbformat.read(notebook_path("rwmutex_crossover.ipynb"), as_version=4)
+    nb = nbformat.read(notebook_path(name), as_version=4)
     client = NotebookClient(nb, timeout=600, kernel_name="python3",
                             resources={"metadata": {"path": str(tmp_path)}})
     client.execute()
+    return [o for c in nb.cells if c.cell_type == "code" for o in c.outputs]
 
-    outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs]
+
+def test_rwmutex_crossover_notebook(tmp_path, monkeypatch):
+    outputs = execute("rwmutex_crossover.ipynb", tmp_path, monkeypatch)
     assert not [o for o in outputs if o.output_type == "error"]
     text = "".join(o.get("text", "") for o in outputs if o.output_type == "stream")
     assert "contend::RWMutex" in text and "(the article: ~1,000 ns)" in text
     images = [o for o in outputs if "image/png" in o.get("data", {})]
     assert images, "the crossover plot was not produced"
+
+
+def test_pooling_notebook(tmp_path, monkeypatch):
+    """Section 5's rules: size x rate against glibc, and the postmortem's RSS
+    with and without the cap (the capped pool must keep RSS down)."""
+    outputs = execute("pooling.ipynb", tmp_path, monkeypatch)
+    assert not [o for o in outputs if o.output_type == "error"]
+    text = "".join(o.get("text", "") for o in outputs if o.output_type == "stream")
+    assert "sizes where BufferPool saves" in text and "capped / unbounded" in text
+    images = [o for o in outputs if "image/png" in o.get("data", {})]
+    assert len(images) == 2, "the sweep and the RSS plots were not both produced"
 
 
 if __name__ == "__main__":
