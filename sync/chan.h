@@ -227,6 +227,10 @@ template <class T, class F>
 class SelectRecvCase;
 template <class T, class F>
 class SelectSendCase;
+struct ChanBindingAccess;
+
+// What a send did, for ChanBindingAccess (below).
+enum class ChanSendStatus : uint8_t { kSent, kNotSent, kClosed };
 
 }  // namespace internal
 
@@ -509,6 +513,7 @@ class Chan {
   friend class internal::SelectRecvCase;
   template <class, class>
   friend class internal::SelectSendCase;
+  friend struct internal::ChanBindingAccess;
 
   // A deadline meaning "do not wait at all" (before any real time).
   static constexpr int64_t kNonBlocking = INT64_MIN;
@@ -587,19 +592,31 @@ class Chan {
 
   bool send_impl(T& value, int64_t deadline_ns, const std::stop_token* stop,
                  Method method) {
+    const internal::ChanSendStatus r = send_status(value, deadline_ns, stop);
+    if (ABSL_PREDICT_FALSE(r == internal::ChanSendStatus::kClosed)) {
+      send_on_closed(method);
+    }
+    return r == internal::ChanSendStatus::kSent;
+  }
+
+  // The send itself; kClosed (value untouched) where Go panics: the channel
+  // was closed at the call, or while the sender was blocked.
+  internal::ChanSendStatus send_status(T& value, int64_t deadline_ns,
+                                       const std::stop_token* stop) {
+    using internal::ChanSendStatus;
     internal::ChanWakeList wake;
     mu_.lock();
     if (ABSL_PREDICT_FALSE(closed_)) {
       mu_.unlock();
-      send_on_closed(method);
+      return ChanSendStatus::kClosed;
     }
     if (send_locked(value, wake)) {
       mu_.unlock();
-      return true;
+      return ChanSendStatus::kSent;
     }
     if (deadline_ns == kNonBlocking || expired(deadline_ns)) {
       mu_.unlock();
-      return false;
+      return ChanSendStatus::kNotSent;
     }
     internal::ChanSelect sel(&key_);
     internal::ChanWaiter w;
@@ -611,10 +628,9 @@ class Chan {
     if (r < 0) {
       MutexLock lock(mu_);
       sendq_.remove(&w);
-      return false;
+      return ChanSendStatus::kNotSent;
     }
-    if (w.closed) send_on_closed(method);
-    return true;
+    return w.closed ? ChanSendStatus::kClosed : ChanSendStatus::kSent;
   }
 
   std::optional<T> recv_impl(int64_t deadline_ns, const std::stop_token* stop) {
@@ -688,22 +704,61 @@ class SelectSendCase final : public SelectCase {
   SelectSendCase& operator=(const SelectSendCase&) = delete;
 
   ABSL_NO_THREAD_SAFETY_ANALYSIS bool poll(ChanWakeList& wake) override {
-    if (ABSL_PREDICT_FALSE(ch_.closed_)) closed();
+    if (ABSL_PREDICT_FALSE(ch_.closed_)) return closed();
     return ch_.send_locked(value_, wake);
   }
   void claimed() override {
-    if (ABSL_PREDICT_FALSE(w_.closed)) closed();
+    if (ABSL_PREDICT_FALSE(w_.closed)) (void)closed();
   }
-  void fire() override { fn_(); }
+  void fire() override {
+    if (closed_out_ == nullptr || !*closed_out_) fn_();
+  }
 
  private:
-  [[noreturn]] static void closed() noexcept {
-    chan_fatal("contend: select: send on closed channel");
+  friend struct ChanBindingAccess;
+
+  // Go's panic, or (ChanBindingAccess) a report: the case completes as
+  // "closed" without sending and without running fn.
+  bool closed() noexcept {
+    if (closed_out_ == nullptr) {
+      chan_fatal("contend: select: send on closed channel");
+    }
+    *closed_out_ = true;
+    return true;
   }
 
   Chan<T>& ch_;
   T& value_;
   F fn_;
+  bool* closed_out_ = nullptr;
+};
+
+// For language bindings (python/contend/chan_bindings.cc): Chan's
+// operations with a raw deadline, where a send on a closed channel is
+// reported (an exception for the caller to raise) instead of a process
+// abort. C++ code uses Chan's own members, which keep Go's rule.
+struct ChanBindingAccess {
+  // As the Chan sends; deadline_ns as internal::deadline_after() returns
+  // (internal::kNoDeadline: none), INT64_MIN: do not wait (try_send).
+  template <class T>
+  static ChanSendStatus send(Chan<T>& ch, T& value, int64_t deadline_ns,
+                             const std::stop_token* stop) {
+    return ch.send_status(value, deadline_ns, stop);
+  }
+  // As the Chan receives (nullopt: closed and drained, or the deadline or
+  // stop came first; drained() tells which), with the deadline as above.
+  template <class T>
+  static std::optional<T> recv(Chan<T>& ch, int64_t deadline_ns,
+                               const std::stop_token* stop) {
+    return ch.recv_impl(deadline_ns, stop);
+  }
+  // A select send case that, on a closed channel, fires without sending or
+  // calling fn and sets *closed (which must start false and outlive the
+  // select).
+  template <class T, class F>
+  static void report_closed(SelectSendCase<T, F>& c, bool* closed) noexcept {
+    c.closed_out_ = closed;
+  }
 };
 
 template <class F>

@@ -17,6 +17,9 @@ thread) and stay interruptible by Ctrl-C on the main thread. ``ErrGroup``,
     g = contend.ErrGroup(limit=4)
     g.go(fetch, url)
     g.wait()            # re-raises the first task exception
+    jobs = contend.Chan(16)   # Go's channel with queue.Queue's verbs
+    jobs.put(job); jobs.close()
+    for job in jobs: ...      # until closed and drained
 
 ``contend.lab`` measures which primitive a workload should use on this machine
 (``contend.lab.matrix()`` runs the *sync — Senior* article's decision matrix);
@@ -25,6 +28,7 @@ thread) and stay interruptible by Ctrl-C on the main thread. ``ErrGroup``,
 
 from contend import _native  # noqa: F401  (imported unconditionally, by design)
 from contend import lab, profile
+from contend._chan import CLOSED, Chan, ChanClosed, recv, select, send
 from contend._pool import (
     PoolClosedError,
     PoolCreateError,
@@ -37,6 +41,9 @@ from contend._sync import Cond, Event, Mutex, Once, RWMutex, Semaphore, WaitGrou
 from contend._xsync import ErrGroup, LazyRetry, Singleflight, StopToken
 
 __all__ = [
+    "CLOSED",
+    "Chan",
+    "ChanClosed",
     "Cond",
     "ErrGroup",
     "Event",
@@ -57,6 +64,9 @@ __all__ = [
     "WaitGroup",
     "lab",
     "profile",
+    "recv",
+    "select",
+    "send",
 ]
 
 __version__ = "0.1.0"

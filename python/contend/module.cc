@@ -15,4 +15,5 @@ PYBIND11_MODULE(_native, m) {
   contend::python::bind_lab(m);
   contend::python::bind_shard_counter(m);
   contend::python::bind_resource_pool(m);
+  contend::python::bind_chan(m);
 }

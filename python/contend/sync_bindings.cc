@@ -59,19 +59,6 @@ const char* intern_label(const std::string& label) {
   throw std::runtime_error("contend: " + what);
 }
 
-// Threads parked in the ParkingLot on any key inside `object` (test support:
-// "wait until the primitive has N parked waiters" instead of sleeping; the
-// same count as tests/testing/wait.h's parked_within).
-template <class T>
-size_t parked_within(const T& object) {
-  const auto* base = reinterpret_cast<const char*>(&object);
-  size_t parked = 0;
-  for (size_t offset = 0; offset < sizeof(T); ++offset) {
-    parked += internal::ParkingLot::waiter_count(base + offset);
-  }
-  return parked;
-}
-
 // ---------------------------------------------------------------- Mutex
 struct PyMutex {
   explicit PyMutex(std::optional<std::string> label)

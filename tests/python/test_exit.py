@@ -98,6 +98,14 @@ threading.Thread(target=lambda: contend.lab.run(primitive="mutex", threads=2,
 from sync_testing import wait_until
 wait_until(lambda: len(os.listdir("/proc/self/task")) >= tasks + 3,
            "lab.run started its worker threads")""",
+    "Chan.get": "ch = contend.Chan(); park(ch.get, ch)",
+    "Chan.get(timeout)": "ch = contend.Chan(); park(lambda: ch.get(timeout=0.2), ch)",
+    "Chan.put": "ch = contend.Chan(); park(lambda: ch.put(object()), ch)",
+    "Chan.put(timeout)": "ch = contend.Chan(1); ch.put(0); "
+                         "park(lambda: ch.put(1, timeout=0.2), ch)",
+    "Chan.__iter__": "ch = contend.Chan(); park(lambda: list(ch), ch)",
+    "select": "a, b = contend.Chan(), contend.Chan(); "
+              "park(lambda: contend.select(contend.recv(a), contend.send(b, 1)), a)",
     "Once.call": """
 once = contend.Once(); never = threading.Event()
 threading.Thread(target=lambda: once.call(never.wait), daemon=True).start()
@@ -115,6 +123,9 @@ WOKEN_AT_EXIT = {
     "Cond.wait": "keep = AtTeardown(cond.notify_all)",
     "RWMutex.acquire_read": "keep = AtTeardown(rw.release_write)",
     "ResourcePool.acquire": "keep = AtTeardown(lease.release)",
+    "Chan.get": "keep = AtTeardown(ch.close)",
+    "Chan.put": "keep = AtTeardown(ch.get_nowait)",
+    "select": "keep = AtTeardown(a.close)",
 }
 
 CASES = {f"{k}": v for k, v in BLOCKED.items()}
