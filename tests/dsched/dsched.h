@@ -67,6 +67,12 @@ struct Scenario {
   int64_t ns_per_step = 100;
   // A run that takes more scheduling points than this is a livelock.
   int64_t max_steps = 50'000;
+  // > 0: dsched_test_main's bounded-preemption search runs at most this many
+  // schedules. Its depth-first order backtracks from the end of a run, so a
+  // search that cannot exhaust the bound only ever preempts within the last
+  // few dozen scheduling points; a scenario whose races happen earlier gains
+  // little from a larger budget (tests/sync/chan_dsched_test.cc).
+  int64_t bounded_schedules_cap = 0;
 };
 
 // Registers a scenario (at static-initialization time, see DSCHED_SCENARIO).

@@ -13,6 +13,7 @@
 // Scenarios whose name starts with "bug_" are the explorer's own known-buggy
 // fixtures: their searches must find the failure.
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -41,7 +42,12 @@ class SearchTest : public testing::Test {
     o.strategy = st_;
     o.seed = 0xC0FFEE;
     o.schedules = budget();
-    if (st_ == Strategy::kBoundedPreemption) o.schedules *= 2;
+    if (st_ == Strategy::kBoundedPreemption) {
+      o.schedules *= 2;
+      if (s_->bounded_schedules_cap > 0) {
+        o.schedules = std::min(o.schedules, s_->bounded_schedules_cap);
+      }
+    }
     const SearchResult r = explore(*s_, o);
     std::printf(
         "dsched: %s %s: %lld schedules, %lld steps (max %lld)%s -> %s\n",

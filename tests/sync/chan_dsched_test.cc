@@ -5,9 +5,12 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <stop_token>
+#include <string>
+#include <utility>
 
 #include "sync/chan.h"
 #include "sync/internal/atomic.h"
@@ -18,6 +21,31 @@ namespace {
 
 using dsched::Env;
 using internal::Atomic;
+
+// The bounded-preemption search of every chan scenario stops after this many
+// schedules (the binary's budget is 2 x CONTEND_DSCHED_SCHEDULES = 6800
+// under --config=dsched). Its depth-first order backtracks from the last
+// scheduling point of a run, so with 170-630 points per run and bound 2 a
+// search of 6800 schedules never exhausts the bound and only ever preempts
+// within the last few dozen points -- the teardown after each race these
+// scenarios set up -- while it took 55% of the test's time (148 of 270 s at
+// load 22). The first 400 keep that tail covered; the random and PCT
+// searches, which place preemptions anywhere in a run, keep their full
+// budget.
+constexpr int64_t kBoundedCap = 400;
+
+dsched::Scenario chan_scenario(std::string name,
+                               std::function<void(Env&)> body) {
+  dsched::Scenario s;
+  s.name = std::move(name);
+  s.body = std::move(body);
+  s.bounded_schedules_cap = kBoundedCap;
+  return s;
+}
+
+#define CHAN_SCENARIO(name, ...)                                \
+  static const bool DSCHED_CONCAT(chan_registered_, __LINE__) = \
+      ::contend::dsched::register_scenario(chan_scenario(name, __VA_ARGS__))
 
 // Close racing receivers (buffered and unbuffered): the values sent before
 // close() arrive once each, each receiver sees them in send order, then
@@ -47,15 +75,15 @@ void close_vs_recv(Env& env, size_t capacity) {
   DSCHED_CHECK(ch->drained());
 }
 
-DSCHED_SCENARIO("chan_close_vs_recv_unbuffered",
-                [](Env& env) { close_vs_recv(env, 0); });
-DSCHED_SCENARIO("chan_close_vs_recv_buffered",
-                [](Env& env) { close_vs_recv(env, 1); });
+CHAN_SCENARIO("chan_close_vs_recv_unbuffered",
+              [](Env& env) { close_vs_recv(env, 0); });
+CHAN_SCENARIO("chan_close_vs_recv_buffered",
+              [](Env& env) { close_vs_recv(env, 1); });
 
 // Close racing a blocked select and a plain sender on its other channel:
 // exactly one case fires, and a value whose case did not fire is still in
 // its channel.
-DSCHED_SCENARIO("chan_close_vs_select", [](Env& env) {
+CHAN_SCENARIO("chan_close_vs_select", [](Env& env) {
   auto a = std::make_shared<Chan<int>>(0);
   auto b = std::make_shared<Chan<int>>(1);
   auto fired = std::make_shared<Atomic<int>>(0);
@@ -84,7 +112,7 @@ DSCHED_SCENARIO("chan_close_vs_select", [](Env& env) {
 // Close racing a timed sender and a receiver on a buffered channel: the
 // sender only sends before close (it observes the closed flag through the
 // value it got back), and the value arrives exactly once.
-DSCHED_SCENARIO("chan_close_vs_send_then_drain", [](Env& env) {
+CHAN_SCENARIO("chan_close_vs_send_then_drain", [](Env& env) {
   auto ch = std::make_shared<Chan<int>>(1);
   auto sent = std::make_shared<Atomic<int>>(0);
   auto got = std::make_shared<Atomic<int>>(0);
@@ -114,7 +142,7 @@ DSCHED_SCENARIO("chan_close_vs_send_then_drain", [](Env& env) {
 // a plain receiver, a plain sender and a stop for all three: the select
 // never matches itself, at most one of its cases fires, and every value
 // sent is received exactly once.
-DSCHED_SCENARIO("chan_select_two_cases_same_channel", [](Env& env) {
+CHAN_SCENARIO("chan_select_two_cases_same_channel", [](Env& env) {
   auto ch = std::make_shared<Chan<int>>(0);
   auto stop = std::make_shared<std::stop_source>();
   auto sent = std::make_shared<Atomic<int>>(0);      // sum of values sent
@@ -151,7 +179,7 @@ DSCHED_SCENARIO("chan_select_two_cases_same_channel", [](Env& env) {
 // Cancellation racing a rendezvous: a sender with a stop token, a receiver
 // with a deadline and a stopper. "Sent" exactly when received; a failed
 // send keeps its value.
-DSCHED_SCENARIO("chan_cancel_vs_rendezvous", [](Env& env) {
+CHAN_SCENARIO("chan_cancel_vs_rendezvous", [](Env& env) {
   auto ch = std::make_shared<Chan<std::unique_ptr<int>>>(0);
   auto src = std::make_shared<std::stop_source>();
   auto sent = std::make_shared<Atomic<int>>(-1);
@@ -176,7 +204,7 @@ DSCHED_SCENARIO("chan_cancel_vs_rendezvous", [](Env& env) {
 
 // A select with a stop case racing the sends that would satisfy it: exactly
 // one case fires, and an unfired value stays in its channel.
-DSCHED_SCENARIO("chan_select_stop_vs_sends", [](Env& env) {
+CHAN_SCENARIO("chan_select_stop_vs_sends", [](Env& env) {
   auto a = std::make_shared<Chan<int>>(1);
   auto b = std::make_shared<Chan<int>>(1);
   auto src = std::make_shared<std::stop_source>();
@@ -205,7 +233,7 @@ DSCHED_SCENARIO("chan_select_stop_vs_sends", [](Env& env) {
 // Two selects on the same pair of channels in opposite argument order (lock
 // order by address, not by argument) with two senders: no deadlock, both
 // values delivered once.
-DSCHED_SCENARIO("chan_two_selects_cross", [](Env& env) {
+CHAN_SCENARIO("chan_two_selects_cross", [](Env& env) {
   auto a = std::make_shared<Chan<int>>(0);
   auto b = std::make_shared<Chan<int>>(0);
   auto sum = std::make_shared<Atomic<int>>(0);
@@ -233,7 +261,7 @@ DSCHED_SCENARIO("chan_two_selects_cross", [](Env& env) {
 
 // The receiver that a close() wakes may destroy the channel at once: close
 // must not touch it after publishing the wake (INV-CS-2).
-DSCHED_SCENARIO("chan_destroy_after_close_wakes", [](Env& env) {
+CHAN_SCENARIO("chan_destroy_after_close_wakes", [](Env& env) {
   auto* ch = new Chan<int>(0);
   env.spawn([ch] {
     DSCHED_CHECK(ch->recv() == std::nullopt);
@@ -248,7 +276,7 @@ DSCHED_SCENARIO("chan_destroy_after_close_wakes", [](Env& env) {
 // destroys the channel as soon as it has the value, while the sender may
 // still be inside send() (it touches nothing of the channel after the
 // hand-off).
-DSCHED_SCENARIO("chan_destroy_after_rendezvous", [](Env& env) {
+CHAN_SCENARIO("chan_destroy_after_rendezvous", [](Env& env) {
   auto* ch = new Chan<int>(0);
   env.spawn([ch] { ch->send(3); });
   env.spawn([ch] {
@@ -257,6 +285,50 @@ DSCHED_SCENARIO("chan_destroy_after_rendezvous", [](Env& env) {
   });
   env.run();
   delete ch;
+});
+
+// Close racing the reporting sends of language bindings
+// (internal::ChanBindingAccess, the Python Chan): a blocked send and a
+// blocked select send on an unbuffered channel, a receiver and close().
+// Each send either reached the receiver (its value moved from) or reports
+// kClosed with its value untouched -- never both, never a process abort.
+CHAN_SCENARIO("chan_close_vs_reporting_sends", [](Env& env) {
+  using internal::ChanBindingAccess;
+  using internal::ChanSendStatus;
+  auto ch = std::make_shared<Chan<std::unique_ptr<int>>>(0);
+  auto sent = std::make_shared<Atomic<int>>(0);
+  auto got = std::make_shared<Atomic<int>>(0);
+  env.spawn([ch, sent] {
+    auto v = std::make_unique<int>(1);
+    const ChanSendStatus r =
+        ChanBindingAccess::send(*ch, v, internal::kNoDeadline, nullptr);
+    DSCHED_CHECK((r == ChanSendStatus::kSent) == (v == nullptr));
+    DSCHED_CHECK(r != ChanSendStatus::kNotSent);
+    if (r == ChanSendStatus::kSent) {
+      sent->fetch_add(1, std::memory_order_relaxed);
+    }
+  });
+  env.spawn([ch, sent] {
+    auto v = std::make_unique<int>(2);
+    bool closed = false;
+    bool fired = false;
+    auto c = send(*ch, v, [&fired] { fired = true; });
+    ChanBindingAccess::report_closed(c, &closed);
+    select(c);
+    DSCHED_CHECK(fired != closed);  // exactly one outcome, fn only if sent
+    DSCHED_CHECK(closed == (v != nullptr));
+    if (fired) sent->fetch_add(1, std::memory_order_relaxed);
+  });
+  env.spawn([ch, got] {
+    if (auto v = ch->recv()) {
+      DSCHED_CHECK(**v == 1 || **v == 2);
+      got->fetch_add(1, std::memory_order_relaxed);
+    }
+  });
+  env.spawn([ch] { ch->close(); });
+  env.run();
+  DSCHED_CHECK(sent->load(std::memory_order_relaxed) ==
+               got->load(std::memory_order_relaxed));
 });
 
 }  // namespace
