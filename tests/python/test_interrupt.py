@@ -124,6 +124,47 @@ with cond:
         print("interrupted", flush=True)
     assert cond.mutex.locked(), "Cond.wait_for must return with the mutex held"
 """,
+    "Chan.get": """
+import queue
+ch = contend.Chan()
+ready_when(parked(ch))
+try:
+    ch.get()
+except KeyboardInterrupt:
+    print("interrupted", flush=True)
+# The interrupted get left no waiter behind: a put now finds no receiver.
+try:
+    ch.put_nowait(1)
+except queue.Full:
+    print("clean", flush=True)
+""",
+    "Chan.put": """
+import queue
+ch = contend.Chan()
+ready_when(parked(ch))
+try:
+    ch.put("item")
+except KeyboardInterrupt:
+    print("interrupted", flush=True)
+# The interrupted put sent nothing.
+try:
+    ch.get_nowait()
+except queue.Empty:
+    print("clean", flush=True)
+""",
+    "select": """
+import queue
+a, b = contend.Chan(), contend.Chan()
+ready_when(parked(a))
+try:
+    contend.select(contend.recv(a), contend.send(b, "item"))
+except KeyboardInterrupt:
+    print("interrupted", flush=True)
+try:
+    b.get_nowait()
+except queue.Empty:
+    print("clean", flush=True)
+""",
     "lab.run": """
 ready_when(in_call("run"))
 try:
