@@ -37,6 +37,7 @@ from contend._pool import (
     ResourcePoolStats,
 )
 from contend._shard import InFlight, ShardedCounter
+from contend._snapshot import Snapshot
 from contend._sync import Cond, Event, Mutex, Once, RWMutex, Semaphore, WaitGroup
 from contend._xsync import ErrGroup, LazyRetry, Singleflight, StopToken
 
@@ -60,6 +61,7 @@ __all__ = [
     "Semaphore",
     "ShardedCounter",
     "Singleflight",
+    "Snapshot",
     "StopToken",
     "WaitGroup",
     "lab",

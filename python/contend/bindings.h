@@ -21,6 +21,7 @@ void bind_sync(pybind11::module_& m);
 void bind_profile(pybind11::module_& m);
 void bind_shard_counter(pybind11::module_& m);
 void bind_resource_pool(pybind11::module_& m);
+void bind_snapshot(pybind11::module_& m);
 
 // Threads parked in the ParkingLot on any key inside `object` (test support:
 // "wait until the primitive has N parked waiters" instead of sleeping; the

@@ -16,4 +16,5 @@ PYBIND11_MODULE(_native, m) {
   contend::python::bind_shard_counter(m);
   contend::python::bind_resource_pool(m);
   contend::python::bind_chan(m);
+  contend::python::bind_snapshot(m);
 }

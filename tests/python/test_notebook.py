@@ -54,6 +54,17 @@ def test_pooling_notebook(tmp_path, monkeypatch):
     assert len(images) == 2, "the sweep and the RSS plots were not both produced"
 
 
+def test_read_mostly_notebook(tmp_path, monkeypatch):
+    """Section 4's config-read row and section 6's map table, both plotted."""
+    outputs = execute("read_mostly.ipynb", tmp_path, monkeypatch)
+    assert not [o for o in outputs if o.output_type == "error"]
+    text = "".join(o.get("text", "") for o in outputs if o.output_type == "stream")
+    assert "without a lost update" in text
+    assert "contend::Snapshot" in text and "contend::ReadMostlyMap" in text
+    images = [o for o in outputs if "image/png" in o.get("data", {})]
+    assert images, "the plots were not produced"
+
+
 if __name__ == "__main__":
     from pytest_main import main
 
