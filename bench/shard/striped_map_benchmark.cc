@@ -157,7 +157,7 @@ struct Std256 {
     std::unordered_map<K, V> m;
   };
   Stripe stripes[256];
-  Stripe& of(const K& k) { return stripes[std::hash<K>{}(k) & 255]; }
+  Stripe& of(const K& k) { return stripes[std::hash<K>{}(k)&255]; }
   std::optional<V> load(const K& k) {
     Stripe& s = of(k);
     std::lock_guard l(s.mu);
@@ -317,15 +317,15 @@ void BM_Session(benchmark::State& state) {
   }
 }
 
-#define CONTEND_W4(M)                \
-  BENCHMARK_TEMPLATE(BM_W4, M)       \
-      ->Name("W4/" #M)               \
-      ->ArgName("read_pct")          \
-      ->Arg(70)                      \
-      ->Arg(99)                      \
-      ->Threads(1)                   \
-      ->Threads(2)                   \
-      ->Threads(4)                   \
+#define CONTEND_W4(M)          \
+  BENCHMARK_TEMPLATE(BM_W4, M) \
+      ->Name("W4/" #M)         \
+      ->ArgName("read_pct")    \
+      ->Arg(70)                \
+      ->Arg(99)                \
+      ->Threads(1)             \
+      ->Threads(2)             \
+      ->Threads(4)             \
       ->UseRealTime()
 
 CONTEND_W4(Striped);
@@ -337,15 +337,15 @@ CONTEND_W4(AbslMutex);
 CONTEND_W4(Tbb);
 CONTEND_W4(Cuckoo);
 
-#define CONTEND_SESSION(M)                \
-  BENCHMARK_TEMPLATE(BM_Session, M)       \
-      ->Name("Session/" #M)               \
-      ->ArgName("keys")                   \
-      ->Arg(1 << 20)                      \
-      ->Arg(1 << 14)                      \
-      ->Threads(1)                        \
-      ->Threads(2)                        \
-      ->Threads(4)                        \
+#define CONTEND_SESSION(M)          \
+  BENCHMARK_TEMPLATE(BM_Session, M) \
+      ->Name("Session/" #M)         \
+      ->ArgName("keys")             \
+      ->Arg(1 << 20)                \
+      ->Arg(1 << 14)                \
+      ->Threads(1)                  \
+      ->Threads(2)                  \
+      ->Threads(4)                  \
       ->UseRealTime()
 
 CONTEND_SESSION(Striped);

@@ -281,7 +281,8 @@ InterruptedAcquire interrupt_queued_acquire(Mutex& mu, Release mode) {
     holder.join();
   }
   if (out.returned && PyErr_CheckSignals() != 0) {
-    out.interrupt_pending_after = PyErr_ExceptionMatches(PyExc_KeyboardInterrupt);
+    out.interrupt_pending_after =
+        PyErr_ExceptionMatches(PyExc_KeyboardInterrupt);
     PyErr_Clear();
   }
   out.cancellable_true = got.load();
@@ -300,7 +301,8 @@ TEST(BlockingTest, MainThreadQueuedAcquireInterruptedLeavesTheLockFree) {
   mu.unlock();
 }
 
-TEST(BlockingTest, MainThreadInterruptRacingTheReleaseLosesNeitherLockNorInterrupt) {
+TEST(BlockingTest,
+     MainThreadInterruptRacingTheReleaseLosesNeitherLockNorInterrupt) {
   // The holder releases as the interrupt lands. Three outcomes are legal:
   //  - the stop lands first: KeyboardInterrupt, nothing acquired;
   //  - the helper wins the Mutex, then the main thread sees the interrupt:
@@ -354,10 +356,11 @@ TEST(BlockingTest, MainThreadInterruptAfterTheHelperWonGivesBackExactlyOnce) {
     bool returned = false;
     try {
       returned = acquire_interruptibly(
-          std::nullopt, [&] { ADD_FAILURE() << "forever() on the main thread"; },
+          std::nullopt,
+          [&] { ADD_FAILURE() << "forever() on the main thread"; },
           [&](nanoseconds) { return false; },  // skip the first try
           [&](std::stop_token st) {
-            const bool ok = mu.lock(st);  // free: wins at once
+            const bool ok = mu.lock(st);               // free: wins at once
             won.store(ok, std::memory_order_release);  // pairs: above
             EXPECT_TRUE(wait_until([&] { return st.stop_requested(); },
                                    "the main thread requested the stop"));
