@@ -1,8 +1,8 @@
 """Builds contend._native for `pip install .` from the C++ sources Bazel builds.
 
 The extension is compiled from the same files as Bazel's
-//python/contend:_native.so: sync/, sync/internal/, shard/sharded_counter.cc and
-shard/internal/, profile/ (without the HTTP
+//python/contend:_native.so: sync/, sync/internal/, shard/sharded_counter.cc,
+shard/distributed_rw_mutex.cc and shard/internal/, profile/ (without the HTTP
 debug server), the lab engine in bench/lab/ (without its CLI) with the calibrated busy work
 of bench/sync/busy_work.cc, and the bindings
 in python/contend/ (with the header-only pool/resource_pool.h). Abseil comes from the system (Debian libabsl-dev, or any
@@ -26,6 +26,7 @@ SOURCES = [
     "sync/*.cc",
     "sync/internal/*.cc",
     "shard/sharded_counter.cc",  # ShardedCounter (shard_counter_bindings.cc)
+    "shard/distributed_rw_mutex.cc",  # DistributedRWMutex (sync_bindings.cc)
     "shard/internal/*.cc",
     "pool/*.cc",  # BufferPool (the lab's pool workloads, bench/lab/pool_primitives.cc)
     "profile/*.cc",

@@ -36,7 +36,7 @@ from contend._pool import (
     ResourcePoolLease,
     ResourcePoolStats,
 )
-from contend._shard import InFlight, ShardedCounter
+from contend._shard import DistributedRWMutex, InFlight, ShardedCounter
 from contend._snapshot import Snapshot
 from contend._sync import Cond, Event, Mutex, Once, RWMutex, Semaphore, WaitGroup
 from contend._xsync import ErrGroup, LazyRetry, Singleflight, StopToken
@@ -46,6 +46,7 @@ __all__ = [
     "Chan",
     "ChanClosed",
     "Cond",
+    "DistributedRWMutex",
     "ErrGroup",
     "Event",
     "InFlight",

@@ -186,7 +186,8 @@ class Mutex:
 
 
 class _Guard:
-    """Context manager returned by RWMutex.read_lock()/write_lock()."""
+    """Context manager returned by read_lock()/write_lock() of RWMutex and
+    DistributedRWMutex; ``what`` names the call ("RWMutex.read_lock")."""
 
     __slots__ = ("_acquire", "_release", "_timeout", "_what")
 
@@ -197,7 +198,7 @@ class _Guard:
         timeout: float,
         what: str,
     ) -> None:
-        _lock_timeout(f"RWMutex.{what}", True, timeout)  # reject bad ones now
+        _lock_timeout(what, True, timeout)  # reject bad ones now
         self._acquire = acquire
         self._release = release
         self._timeout = timeout
@@ -206,7 +207,7 @@ class _Guard:
     def __enter__(self) -> None:
         if not self._acquire(True, self._timeout):
             raise TimeoutError(
-                f"contend: RWMutex.{self._what}: not acquired within "
+                f"contend: {self._what}: not acquired within "
                 f"{self._timeout} s"
             )
 
@@ -219,7 +220,57 @@ class _Guard:
         self._release()
 
 
-class RWMutex:
+class _RWLock:
+    """The Python API shared by RWMutex and DistributedRWMutex (threading-style
+    acquire_read/acquire_write, context managers); ``_native`` is the lock's
+    box in contend._native, ``_NAME`` its name in messages."""
+
+    __slots__ = ("_native",)
+    _NAME = "RWLock"
+    _native: Any
+
+    def acquire_read(self, blocking: bool = True, timeout: float = -1) -> bool:
+        """Takes the read (shared) lock; False if not acquired."""
+        t = _lock_timeout(f"{self._NAME}.acquire_read", blocking, timeout)
+        n = self._native
+        return _timed(t, n.lock_shared, n.try_lock_shared, n.try_lock_shared_for)
+
+    def release_read(self) -> None:
+        """Releases this thread's read lock (RuntimeError if it holds none)."""
+        self._native.unlock_shared()
+
+    def acquire_write(self, blocking: bool = True, timeout: float = -1) -> bool:
+        """Takes the write (exclusive) lock; False if not acquired."""
+        t = _lock_timeout(f"{self._NAME}.acquire_write", blocking, timeout)
+        n = self._native
+        return _timed(t, n.lock, n.try_lock, n.try_lock_for)
+
+    def release_write(self) -> None:
+        """Releases the write lock (RuntimeError unless this thread holds it)."""
+        self._native.unlock()
+
+    def read_lock(self, timeout: float = -1) -> _Guard:
+        """A context manager holding the read lock (TimeoutError on timeout)."""
+        return _Guard(self.acquire_read, self.release_read, timeout,
+                      f"{self._NAME}.read_lock")
+
+    def write_lock(self, timeout: float = -1) -> _Guard:
+        """A context manager holding the write lock (TimeoutError on timeout)."""
+        return _Guard(self.acquire_write, self.release_write, timeout,
+                      f"{self._NAME}.write_lock")
+
+    @property
+    def readers(self) -> int:
+        """Read locks currently held (a snapshot)."""
+        return self._native.readers()
+
+    @property
+    def write_locked(self) -> bool:
+        """True while a writer holds the lock (a snapshot)."""
+        return self._native.write_locked()
+
+
+class RWMutex(_RWLock):
     """A reader/writer lock (Go's ``sync.RWMutex``), writer-preferring.
 
     Any number of readers or one writer hold it. Once a writer waits, new
@@ -245,48 +296,11 @@ class RWMutex:
             table[key] = value
     """
 
-    __slots__ = ("_native",)
+    __slots__ = ()
+    _NAME = "RWMutex"
 
     def __init__(self) -> None:
         self._native = _native.RWMutex()
-
-    def acquire_read(self, blocking: bool = True, timeout: float = -1) -> bool:
-        """Takes the read (shared) lock; False if not acquired."""
-        t = _lock_timeout("RWMutex.acquire_read", blocking, timeout)
-        n = self._native
-        return _timed(t, n.lock_shared, n.try_lock_shared, n.try_lock_shared_for)
-
-    def release_read(self) -> None:
-        """Releases this thread's read lock (RuntimeError if it holds none)."""
-        self._native.unlock_shared()
-
-    def acquire_write(self, blocking: bool = True, timeout: float = -1) -> bool:
-        """Takes the write (exclusive) lock; False if not acquired."""
-        t = _lock_timeout("RWMutex.acquire_write", blocking, timeout)
-        n = self._native
-        return _timed(t, n.lock, n.try_lock, n.try_lock_for)
-
-    def release_write(self) -> None:
-        """Releases the write lock (RuntimeError unless this thread holds it)."""
-        self._native.unlock()
-
-    def read_lock(self, timeout: float = -1) -> _Guard:
-        """A context manager holding the read lock (TimeoutError on timeout)."""
-        return _Guard(self.acquire_read, self.release_read, timeout, "read_lock")
-
-    def write_lock(self, timeout: float = -1) -> _Guard:
-        """A context manager holding the write lock (TimeoutError on timeout)."""
-        return _Guard(self.acquire_write, self.release_write, timeout, "write_lock")
-
-    @property
-    def readers(self) -> int:
-        """Read locks currently held (a snapshot)."""
-        return self._native.readers()
-
-    @property
-    def write_locked(self) -> bool:
-        """True while a writer holds the lock (a snapshot)."""
-        return self._native.write_locked()
 
 
 class Event:

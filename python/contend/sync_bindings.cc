@@ -1,6 +1,7 @@
 // Copyright 2026 The contend Authors.
 //
-// contend._native: Mutex, RWMutex, Cond, Event, WaitGroup, Semaphore, Once.
+// contend._native: Mutex, RWMutex, DistributedRWMutex, Cond, Event,
+// WaitGroup, Semaphore, Once.
 //
 // Bindings only, 1:1 with the C++ methods, with two additions that Python
 // needs and C++ does not:
@@ -32,6 +33,7 @@
 #include <thread>
 
 #include "python/contend/bindings.h"
+#include "shard/distributed_rw_mutex.h"
 #include "sync/cond.h"
 #include "sync/event.h"
 #include "sync/internal/parking_lot.h"
@@ -102,18 +104,56 @@ struct PyMutex {
   }
 };
 
-// ---------------------------------------------------------------- RWMutex
-struct PyRWMutex {
-  PyRWMutex() = default;
-  PyRWMutex(const PyRWMutex&) = delete;
-  PyRWMutex& operator=(const PyRWMutex&) = delete;
-  ~PyRWMutex() {  // see ~PyMutex
-    if (writer.has_value()) mu.unlock();
+// ------------------------------------------- RWMutex, DistributedRWMutex
+// One binding for both reader/writer locks (same API, same Python rules).
+// They differ in where a blocked read lock may wait on the main thread:
+//  - RWMutex's read hold belongs to no thread (only the debug tracking does),
+//    so a long wait acquires on a helper thread, as for Mutex;
+//  - DistributedRWMutex's biased read hold lives in the *acquiring thread's*
+//    slot, and unlock_shared() looks in the calling thread's slot, so the
+//    read lock must be taken on the calling thread: the main thread waits in
+//    kWaitSlice slices of try_lock_shared_for (wait_interruptibly). Leaving
+//    and re-joining the queue each slice costs a central reader its place
+//    behind a writer, which readers (all admitted together) barely have.
+template <class M>
+struct RWLockTraits;
+template <>
+struct RWLockTraits<RWMutex> {
+  static constexpr const char* kName = "RWMutex";
+  static constexpr bool kSharedOnHelper = true;
+};
+template <>
+struct RWLockTraits<DistributedRWMutex> {
+  static constexpr const char* kName = "DistributedRWMutex";
+  static constexpr bool kSharedOnHelper = false;
+};
+
+template <class M>
+struct PyRWLock {
+  static constexpr const char* kName = RWLockTraits<M>::kName;
+
+  PyRWLock() = default;
+  PyRWLock(const PyRWLock&) = delete;
+  PyRWLock& operator=(const PyRWLock&) = delete;
+  ~PyRWLock() {  // see ~PyMutex
+    if constexpr (!RWLockTraits<M>::kSharedOnHelper) {
+      // Another thread's read hold can only be released on that thread (its
+      // slot): then leak the lock rather than release it wrongly (the
+      // object's memory is never reused, so no debug tracking can confuse a
+      // later lock with it).
+      for (const auto& [tid, n] : readers) {
+        if (tid != me()) {
+          (void)mu.release();
+          return;
+        }
+      }
+    }
+    if (writer.has_value()) mu->unlock();
     for (auto& [tid, n] : readers) {
-      for (; n > 0; --n) mu.unlock_shared();
+      for (; n > 0; --n) mu->unlock_shared();
     }
   }
-  RWMutex mu;
+  std::unique_ptr<M> mu = std::make_unique<M>();
   // GIL-guarded: who holds the lock. C++ requires unlock()/unlock_shared()
   // on the thread that acquired (rw_mutex.h, Requires), so the bindings
   // enforce it with RuntimeError. A blocking read lock by a thread that
@@ -122,10 +162,11 @@ struct PyRWMutex {
   // only in debug builds and only when a writer is queued, so the bindings
   // refuse it always, like the upgrade (lock() while reading).
   //
-  // On the main thread, waits longer than 1 ms acquire on a helper thread
-  // (blocking.h) that then exits; the lock word has no owner, and the
-  // debug-build read tracking of the helper dies with it, so the caller's
-  // release is well-formed. Other threads acquire on the calling thread.
+  // On the main thread, waits longer than 1 ms for the write lock (and, for
+  // RWMutex, the read lock) acquire on a helper thread (blocking.h) that
+  // then exits; the lock word has no owner, and the debug-build read
+  // tracking of the helper dies with it, so the caller's release is
+  // well-formed. Other threads acquire on the calling thread.
   std::optional<std::thread::id> writer;
   std::map<std::thread::id, int64_t> readers;
 
@@ -136,74 +177,85 @@ struct PyRWMutex {
   }
   void check_not_reading(const char* method) const {
     if (reading()) {
-      misuse(std::string("RWMutex.") + method +
+      misuse(std::string(kName) + "." + method +
              ": this thread already holds the read lock (RLock recursion / "
              "upgrade deadlock, the article *sync — Senior*)");
     }
   }
   bool acquire(std::optional<double> seconds) {
     return acquire_interruptibly(
-        seconds, [&] { mu.lock(); },
-        [&](nanoseconds d) { return mu.try_lock_for(d); },
-        [&](std::stop_token st) { return mu.lock(st); }, [&] { mu.unlock(); });
+        seconds, [&] { mu->lock(); },
+        [&](nanoseconds d) { return mu->try_lock_for(d); },
+        [&](std::stop_token st) { return mu->lock(st); },
+        [&] { mu->unlock(); });
   }
   bool acquire_shared(std::optional<double> seconds) {
-    return acquire_interruptibly(
-        seconds, [&] { mu.lock_shared(); },
-        [&](nanoseconds d) { return mu.try_lock_shared_for(d); },
-        [&](std::stop_token st) { return mu.lock_shared(st); },
-        [&] { mu.unlock_shared(); });
+    if constexpr (RWLockTraits<M>::kSharedOnHelper) {
+      return acquire_interruptibly(
+          seconds, [&] { mu->lock_shared(); },
+          [&](nanoseconds d) { return mu->try_lock_shared_for(d); },
+          [&](std::stop_token st) { return mu->lock_shared(st); },
+          [&] { mu->unlock_shared(); });
+    } else {
+      return wait_interruptibly(
+          seconds, [&] { mu->lock_shared(); },
+          [&](nanoseconds d) { return mu->try_lock_shared_for(d); });
+    }
   }
 
   void lock() {
     check_not_reading("acquire_write");
-    if (!mu.try_lock()) acquire(std::nullopt);
+    if (!mu->try_lock()) acquire(std::nullopt);
     writer = me();
   }
   bool try_lock() {
-    if (!mu.try_lock()) return false;
+    if (!mu->try_lock()) return false;
     writer = me();
     return true;
   }
   bool try_lock_for(double seconds) {
     check_not_reading("acquire_write");
-    if (!mu.try_lock() && !acquire(seconds)) return false;
+    if (!mu->try_lock() && !acquire(seconds)) return false;
     writer = me();
     return true;
   }
   void unlock() {
-    if (!writer.has_value()) misuse("RWMutex.release_write: not write-locked");
+    if (!writer.has_value()) {
+      misuse(std::string(kName) + ".release_write: not write-locked");
+    }
     if (*writer != me()) {
-      misuse("RWMutex.release_write: write-locked by another thread");
+      misuse(std::string(kName) +
+             ".release_write: write-locked by another thread");
     }
     writer.reset();
-    mu.unlock();
+    mu->unlock();
   }
   void lock_shared() {
     check_not_reading("acquire_read");
-    if (!mu.try_lock_shared()) acquire_shared(std::nullopt);
+    if (!mu->try_lock_shared()) acquire_shared(std::nullopt);
     ++readers[me()];
   }
   bool try_lock_shared() {
-    if (!mu.try_lock_shared()) return false;
+    if (!mu->try_lock_shared()) return false;
     ++readers[me()];
     return true;
   }
   bool try_lock_shared_for(double seconds) {
     check_not_reading("acquire_read");
-    if (!mu.try_lock_shared() && !acquire_shared(seconds)) return false;
+    if (!mu->try_lock_shared() && !acquire_shared(seconds)) return false;
     ++readers[me()];
     return true;
   }
   void unlock_shared() {
     auto it = readers.find(me());
     if (it == readers.end()) {
-      misuse(readers.empty()
-                 ? "RWMutex.release_read: not read-locked"
-                 : "RWMutex.release_read: not read-locked by this thread");
+      misuse(std::string(kName) +
+             (readers.empty() ? ".release_read: not read-locked"
+                              : ".release_read: not read-locked by this "
+                                "thread"));
     }
     if (--it->second == 0) readers.erase(it);
-    mu.unlock_shared();
+    mu->unlock_shared();
   }
   int64_t reader_count() const {
     int64_t n = 0;
@@ -211,6 +263,27 @@ struct PyRWMutex {
     return n;
   }
 };
+
+template <class M>
+void bind_rw_lock(py::module_& m, const char* name) {
+  using py::arg;
+  using P = PyRWLock<M>;
+  py::class_<P>(m, name)
+      .def(py::init<>())
+      .def("lock", &P::lock)
+      .def("try_lock", &P::try_lock)
+      .def("try_lock_for", &P::try_lock_for, arg("seconds"))
+      .def("unlock", &P::unlock)
+      .def("lock_shared", &P::lock_shared)
+      .def("try_lock_shared", &P::try_lock_shared)
+      .def("try_lock_shared_for", &P::try_lock_shared_for, arg("seconds"))
+      .def("unlock_shared", &P::unlock_shared)
+      .def("write_locked", [](const P& p) { return p.writer.has_value(); })
+      .def("readers", &P::reader_count)
+      // Central waits only: a DistributedRWMutex writer draining a biased
+      // reader parks on the reader's slot, outside the object.
+      .def("_parked", [](const P& p) { return parked_within(*p.mu); });
+}
 
 // ---------------------------------------------------------------- Cond
 struct PyCond {
@@ -399,21 +472,8 @@ void bind_sync(py::module_& m) {
       .def("locked", [](const PyMutex& p) { return p.locked; })
       .def("_parked", [](const PyMutex& p) { return parked_within(*p.mu); });
 
-  py::class_<PyRWMutex>(m, "RWMutex")
-      .def(py::init<>())
-      .def("lock", &PyRWMutex::lock)
-      .def("try_lock", &PyRWMutex::try_lock)
-      .def("try_lock_for", &PyRWMutex::try_lock_for, arg("seconds"))
-      .def("unlock", &PyRWMutex::unlock)
-      .def("lock_shared", &PyRWMutex::lock_shared)
-      .def("try_lock_shared", &PyRWMutex::try_lock_shared)
-      .def("try_lock_shared_for", &PyRWMutex::try_lock_shared_for,
-           arg("seconds"))
-      .def("unlock_shared", &PyRWMutex::unlock_shared)
-      .def("write_locked",
-           [](const PyRWMutex& p) { return p.writer.has_value(); })
-      .def("readers", &PyRWMutex::reader_count)
-      .def("_parked", [](const PyRWMutex& p) { return parked_within(p.mu); });
+  bind_rw_lock<RWMutex>(m, "RWMutex");
+  bind_rw_lock<DistributedRWMutex>(m, "DistributedRWMutex");
 
   py::class_<PyCond>(m, "Cond")
       .def(py::init<>())

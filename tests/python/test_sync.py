@@ -101,9 +101,14 @@ def test_nan_wait_timeouts_raise():
 
 # ---------------------------------------------------------------- RWMutex
 
+# The reader/writer locks with RWMutex's Python API (DistributedRWMutex's own
+# cases are in test_shard.py).
+RW_LOCKS = [contend.RWMutex, contend.DistributedRWMutex]
 
-def test_rwmutex_readers_share_writers_exclude():
-    rw = contend.RWMutex()
+
+@pytest.mark.parametrize("lock", RW_LOCKS, ids=lambda c: c.__name__)
+def test_rwmutex_readers_share_writers_exclude(lock):
+    rw = lock()
     holding = threading.Event()
     release = threading.Event()
 
@@ -158,8 +163,9 @@ def test_rwmutex_queued_writer_blocks_new_readers():
     assert order == ["reader-after-writer"]
 
 
-def test_rwmutex_misuse_raises_instead_of_deadlocking():
-    rw = contend.RWMutex()
+@pytest.mark.parametrize("lock", RW_LOCKS, ids=lambda c: c.__name__)
+def test_rwmutex_misuse_raises_instead_of_deadlocking(lock):
+    rw = lock()
     with pytest.raises(RuntimeError, match="not read-locked"):
         rw.release_read()
     with pytest.raises(RuntimeError, match="not write-locked"):
@@ -171,8 +177,9 @@ def test_rwmutex_misuse_raises_instead_of_deadlocking():
             rw.acquire_write()
 
 
-def test_rwmutex_reader_writer_stress():
-    rw = contend.RWMutex()
+@pytest.mark.parametrize("lock", RW_LOCKS, ids=lambda c: c.__name__)
+def test_rwmutex_reader_writer_stress(lock):
+    rw = lock()
     state = {"writers": 0, "readers": 0, "value": 0}
     errors: list[str] = []
 
@@ -553,8 +560,13 @@ def _stub_classes():
     out = {}
     for node in tree.body:
         if isinstance(node, ast.ClassDef):
+            # A stub class has its own methods and its stub bases' (the two
+            # reader/writer locks share _RWLockBox).
             out[node.name] = {n.name for n in node.body
                               if isinstance(n, ast.FunctionDef) and n.name != "__init__"}
+            for base in node.bases:
+                if isinstance(base, ast.Name):
+                    out[node.name] |= out.get(base.id, set())
     return out
 
 
@@ -564,7 +576,8 @@ def test_native_stubs_match_the_module():
     from contend import _native
 
     stubs = _stub_classes()
-    for name in ("Mutex", "RWMutex", "Cond", "Event", "WaitGroup", "Semaphore", "Once"):
+    for name in ("Mutex", "RWMutex", "DistributedRWMutex", "Cond", "Event",
+                 "WaitGroup", "Semaphore", "Once"):
         native = getattr(_native, name)
         methods = {m for m in vars(native) if not m.startswith("__")}
         assert stubs[name] == methods, (

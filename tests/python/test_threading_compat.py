@@ -1,6 +1,6 @@
 """contend as a drop-in for threading: the same scenarios run against
 threading.Lock / BoundedSemaphore / Condition / Event and against contend's
-Mutex (and RWMutex's two sides) / Semaphore / Cond / Event, and must give the
+Mutex (and the two sides of RWMutex and DistributedRWMutex) / Semaphore / Cond / Event, and must give the
 same results -- return values, and the exception types (and threading's
 message text) for bad arguments and misuse."""
 
@@ -74,8 +74,18 @@ def _lock_sides():
         m = contend.Mutex()
         return m, m.acquire, m.release, m.locked
 
+    def drw_write():
+        r = contend.DistributedRWMutex()
+        return r, r.acquire_write, r.release_write, lambda: r.write_locked
+
+    def drw_read():
+        r = contend.DistributedRWMutex()
+        return r, r.acquire_read, r.release_read, lambda: r.readers > 0
+
     return {"Mutex": mutex, "RWMutex.acquire_write": rw_write,
-            "RWMutex.acquire_read": rw_read}
+            "RWMutex.acquire_read": rw_read,
+            "DistributedRWMutex.acquire_write": drw_write,
+            "DistributedRWMutex.acquire_read": drw_read}
 
 
 @pytest.mark.parametrize("side", sorted(_lock_sides()))
@@ -103,9 +113,11 @@ def test_acquire_of_a_held_lock_matches_threading_lock(args, kwargs):
     mu = contend.Mutex()
     mu.acquire()
     assert outcome(mu.acquire, *args, **kwargs) == outcome(ref.acquire, *args, **kwargs)
-    rw = contend.RWMutex()
-    start(rw.acquire_write).join(30)  # held by a thread that has ended
-    assert outcome(rw.acquire_read, *args, **kwargs) == outcome(ref.acquire, *args, **kwargs)
+    for cls in (contend.RWMutex, contend.DistributedRWMutex):
+        rw = cls()
+        start(rw.acquire_write).join(30)  # held by a thread that has ended
+        assert outcome(rw.acquire_read, *args, **kwargs) == \
+            outcome(ref.acquire, *args, **kwargs), cls.__name__
 
 
 def test_lock_release_and_context_manager_match_threading_lock():
