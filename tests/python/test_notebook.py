@@ -65,6 +65,17 @@ def test_read_mostly_notebook(tmp_path, monkeypatch):
     assert images, "the plots were not produced"
 
 
+def test_per_cpu_notebook(tmp_path, monkeypatch):
+    """Section 3's counter crossover and section 13's reader-lock postmortem."""
+    outputs = execute("per_cpu.ipynb", tmp_path, monkeypatch)
+    assert not [o for o in outputs if o.output_type == "error"]
+    text = "".join(o.get("text", "") for o in outputs if o.output_type == "stream")
+    assert "contend::ShardedCounter" in text and "the article: R > 100" in text
+    assert "contend::DistributedRWMutex" in text and "writer p99" in text
+    images = [o for o in outputs if "image/png" in o.get("data", {})]
+    assert len(images) == 2, "the crossover and postmortem plots were not both produced"
+
+
 if __name__ == "__main__":
     from pytest_main import main
 
