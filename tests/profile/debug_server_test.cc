@@ -332,9 +332,12 @@ TEST_F(DebugServerTest, GoToolPprofSecondsSeesOnlyThoseSeconds) {
   std::string out;
   {
     BackgroundContention background;
+    // -timeout: pprof's default wait for the response headers is 1.5 x the
+    // window (3 s), which a loaded CI machine under TSan can miss while the
+    // new PCs are symbolized.
     const int rc = profile_testing::RunCommand(
         "timeout 120 " + profile_testing::GoEnvPrefix() + go +
-            " tool pprof -seconds 2 -top -nodecount=500 " + url,
+            " tool pprof -seconds 2 -timeout 60 -top -nodecount=500 " + url,
         &out);
     ASSERT_EQ(rc, 0) << out;
   }
