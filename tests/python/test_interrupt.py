@@ -105,6 +105,23 @@ let_go.set()
 assert sem.acquire(timeout=30) and sem.available == 0, "tokens leaked"
 print("clean", flush=True)
 """,
+    "ResourcePool.acquire": """
+pool = contend.ResourcePool(object, max_open=1)
+lease = pool.acquire(timeout=30)
+ready_when(parked(pool))
+try:
+    pool.acquire()
+except KeyboardInterrupt:
+    print("interrupted", flush=True)
+s = pool.stats()
+assert (s.in_use, s.waiters, s.canceled_acquires) == (1, 0, 1), s
+lease.release()
+# Nothing leaked: the one resource is idle again and can be acquired.
+with pool.acquire(timeout=30):
+    pass
+pool.close()
+print("clean", flush=True)
+""",
     "WaitGroup.wait": """
 wg = contend.WaitGroup()
 wg.add(1)

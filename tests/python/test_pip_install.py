@@ -18,7 +18,7 @@ import pytest
 import contend
 
 # What setup.py compiles and packages (see its SOURCES), plus the metadata.
-TREE = ["sync", "shard", "profile", "bench/lab", "bench/sync/busy_work.h",
+TREE = ["sync", "shard", "pool", "profile", "bench/lab", "bench/sync/busy_work.h",
         "bench/sync/busy_work.cc", "python/contend", "python/README.md",
         "setup.py", "pyproject.toml", "MANIFEST.in"]
 
