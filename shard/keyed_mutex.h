@@ -21,7 +21,8 @@
 
 #include "absl/base/optimization.h"
 #include "absl/base/thread_annotations.h"
-#include "absl/container/flat_hash_map.h"
+#include "absl/container/inlined_vector.h"
+#include "absl/container/node_hash_map.h"
 #include "absl/hash/hash.h"
 #include "sync/internal/fatal.h"
 #include "sync/mutex.h"
@@ -65,9 +66,12 @@ namespace contend {
 // Profiling: Options::label labels every entry's and stripe's Mutex, so the
 //   mutex profile shows waits on any key under the KeyedMutex's label.
 // Cost: one table Mutex guards the entry map: every lock and release takes
-//   it once (entry creation allocates an Entry and, when labeled, registers
-//   the label). The key's own wait is a contend::Mutex (one CAS when free).
-//   sizeof(Entry) == sizeof(Mutex) + a count. entries() <= max_entries.
+//   it once. Entries live in map nodes; up to 64 evicted nodes are kept for
+//   reuse, so in steady state creating an entry allocates nothing (a new
+//   node allocates and, when labeled, registers the label). A guard holds up
+//   to 4 keys without allocating. The key's own wait is a contend::Mutex (one
+//   CAS when free). An entry is a node: the key, a Mutex, a count, the hash.
+//   entries() <= max_entries.
 //   Numbers: bench/shard/RESULTS.md when measured.
 //
 // Example:
@@ -93,6 +97,8 @@ class KeyedMutex {
 
   // Holds one or more keys; releases them when destroyed. Movable.
   class Guard {
+    using Held = absl::InlinedVector<Entry*, 4>;
+
    public:
     Guard() = default;
     Guard(Guard&& other) noexcept
@@ -127,10 +133,10 @@ class KeyedMutex {
 
    private:
     friend class KeyedMutex;
-    Guard(KeyedMutex* owner, std::vector<Entry*> held)
+    Guard(KeyedMutex* owner, Held held)
         : owner_(owner), held_(std::move(held)) {}
     KeyedMutex* owner_ = nullptr;
-    std::vector<Entry*> held_;  // distinct, in locking order
+    Held held_;  // distinct, in locking order (inline up to 4 keys)
   };
 
   KeyedMutex() : KeyedMutex(Options{}) {}
@@ -172,7 +178,7 @@ class KeyedMutex {
 
   // Locks every distinct key of `keys` in the global order (Guarantees).
   [[nodiscard]] Guard lock_many(std::span<const K> keys) {
-    std::vector<Entry*> held;
+    typename Guard::Held held;
     held.reserve(keys.size());
     {
       MutexLock l(table_mu_);
@@ -212,7 +218,15 @@ class KeyedMutex {
     // stripes are never evicted and their count is not used for that).
     size_t refs = 0;
     bool stripe = false;
+    // The entry's key (in its map node, whose address is stable) and hash,
+    // so that release() can evict it.
+    const K* key = nullptr;
+    size_t hash = 0;
   };
+  using Map = absl::node_hash_map<K, Entry, Hash, Eq>;
+  // Evicted nodes kept for reuse (each holds an unlocked Mutex with no
+  // waiters), so a lock of a key with no entry does not allocate.
+  static constexpr size_t kSpareNodes = 64;
 
   Entry* acquire(const K& key) {
     MutexLock l(table_mu_);
@@ -232,8 +246,8 @@ class KeyedMutex {
     const size_t h = static_cast<size_t>(Hash{}(key));
     auto it = map_.find(key, h);
     if (it != map_.end()) {
-      ++it->second->refs;
-      return it->second.get();
+      ++it->second.refs;
+      return &it->second;
     }
     Entry& stripe = *stripes_[((h * 0x9E3779B97F4A7C15u) >> stripe_shift_) &
                               (stripe_count_ - 1)];
@@ -241,18 +255,27 @@ class KeyedMutex {
       ++stripe.refs;
       return &stripe;
     }
-    auto e = label_ != nullptr ? std::make_unique<Entry>(label_)
-                               : std::make_unique<Entry>();
-    e->refs = 1;
-    Entry* raw = e.get();
-    entry_keys_.emplace(raw, key);
-    map_.emplace(key, std::move(e));
-    return raw;
+    typename Map::iterator pos;
+    if (!spare_.empty()) {
+      typename Map::node_type node = std::move(spare_.back());
+      spare_.pop_back();
+      node.key() = key;
+      pos = map_.insert(std::move(node)).position;
+    } else if (label_ != nullptr) {
+      pos = map_.try_emplace(key, label_).first;
+    } else {
+      pos = map_.try_emplace(key).first;
+    }
+    Entry& e = pos->second;
+    e.refs = 1;
+    e.key = &pos->first;
+    e.hash = h;
+    return &e;
   }
 
   // Drops one reference on each entry (unlocking it first if `locked`);
   // evicts entries left with none.
-  void release(const std::vector<Entry*>& held, bool locked) {
+  void release(std::span<Entry* const> held, bool locked) {
     if (locked) {
       for (auto it = held.rbegin(); it != held.rend(); ++it) {
         note_released(&(*it)->mu);
@@ -264,9 +287,9 @@ class KeyedMutex {
       if (--e->refs == 0 && !e->stripe) {
         // Nobody holds or waits: our unlock() above was the last access by
         // a holder (Mutex's unlock touches nothing once it released).
-        auto k = entry_keys_.find(e);
-        map_.erase(k->second);
-        entry_keys_.erase(k);
+        // The node (and its Mutex) is kept for reuse when there is room.
+        auto node = map_.extract(map_.find(*e->key, e->hash));
+        if (spare_.size() < kSpareNodes) spare_.push_back(std::move(node));
       }
     }
   }
@@ -276,12 +299,12 @@ class KeyedMutex {
     Entry* e = acquire(key);
 #ifndef NDEBUG
     if (is_held(&e->mu)) {
-      release({e}, /*locked=*/false);
+      release({&e, 1}, /*locked=*/false);
       return Guard();
     }
 #endif
     if (!try_lock_fn(e->mu)) {
-      release({e}, /*locked=*/false);
+      release({&e, 1}, /*locked=*/false);
       return Guard();
     }
     note_held(&e->mu);
@@ -336,10 +359,8 @@ class KeyedMutex {
   const char* const label_;
   std::vector<std::unique_ptr<Entry>> stripes_;  // never evicted
   mutable Mutex table_mu_;
-  absl::flat_hash_map<K, std::unique_ptr<Entry>, Hash, Eq> map_
-      ABSL_GUARDED_BY(table_mu_);
-  // The key of each live entry, for eviction by entry.
-  absl::flat_hash_map<const Entry*, K> entry_keys_ ABSL_GUARDED_BY(table_mu_);
+  Map map_ ABSL_GUARDED_BY(table_mu_);
+  std::vector<typename Map::node_type> spare_ ABSL_GUARDED_BY(table_mu_);
 };
 
 template <class K, class Hash, class Eq>
