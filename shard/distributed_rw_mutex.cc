@@ -107,8 +107,8 @@ constinit thread_local uint32_t t_untracked_reads = 0;
 }  // namespace
 
 DistributedRWMutex::DistributedRWMutex()
-    : slots_(std::make_unique<Slot[]>(slot_count_for_cpus())),
-      mask_(slot_count_for_cpus() - 1) {}
+    : mask_(slot_count_for_cpus() - 1),
+      slots_(std::make_unique<Slot[]>(slot_count_for_cpus())) {}
 
 void DistributedRWMutex::debug_note_shared_acquired(
     const DistributedRWMutex* mu) noexcept {

@@ -265,12 +265,12 @@ class ABSL_LOCKABLE DistributedRWMutex {
   static void debug_note_shared_released(const DistributedRWMutex* mu) noexcept;
   static bool debug_holds_shared(const DistributedRWMutex* mu) noexcept;
 
-  RWMutex inner_;
+  RWMutex inner_;  // 8 bytes: its state word and label flag
   internal::Atomic<uint32_t> bias_{kBias};
+  uint32_t mask_;  // beside bias_: the four 32-bit fields leave no padding
   // Monotonic ns before which readers do not re-enable the bias.
   internal::Atomic<int64_t> inhibit_until_ns_{0};
   std::unique_ptr<Slot[]> slots_;
-  uint32_t mask_;
 };
 
 // Holds `mu` for writing for the guard's lifetime.

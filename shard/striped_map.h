@@ -145,8 +145,7 @@ inline size_t default_shard_count() noexcept {
 // Profiling: with Options::label, every shard lock carries that label, so
 //   the mutex profile attributes waits on any shard to the map (a label per
 //   map, not per shard). Labels need a Lock constructible from `const
-//   char*` (contend::Mutex); contend::RWMutex has no labeled constructor
-//   yet, so RWMutex-locked maps are unlabeled.
+//   char*` (contend::Mutex, contend::RWMutex); other Locks are unlabeled.
 // Cost: shard_count() shards, each its own kCacheLineSize-aligned block
 //   (sizeof(Shard) a multiple of 128 bytes: static_assert below) so two
 //   shards' locks never share a line. The default shard count is 8 x

@@ -71,7 +71,8 @@
 
 namespace contend {
 
-static_assert(sizeof(RWMutex) == 4, "RWMutex is one 32-bit state word");
+static_assert(sizeof(RWMutex) == 8,
+              "RWMutex is one 32-bit state word and a label flag");
 static_assert(sizeof(RWMutex) <= 16, "issue 3: sizeof(RWMutex) <= 16");
 static_assert(std::atomic<uint32_t>::is_always_lock_free);
 
@@ -138,6 +139,19 @@ constexpr int kMaxTrackedReads = 16;
 constinit thread_local HeldRead t_held_reads[kMaxTrackedReads] = {};
 
 }  // namespace
+
+RWMutex::RWMutex(const char* label) {
+  // Both ParkingLot keys: the main one (readers and writers queue there) and
+  // the drain key (a writer waiting for the readers to leave).
+  internal::set_wait_label(&state_, label);
+  internal::set_wait_label(drain_key(), label);
+  flags_ = kLabeled;
+}
+
+void RWMutex::destroy_labeled() noexcept {
+  internal::clear_wait_label(&state_);
+  internal::clear_wait_label(drain_key());
+}
 
 void RWMutex::debug_note_shared_acquired(const RWMutex* mu) noexcept {
   HeldRead* free_slot = nullptr;

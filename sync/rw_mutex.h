@@ -105,17 +105,17 @@ namespace contend {
 //    not tracked. Every translation unit of a program must agree on NDEBUG.
 //  - Destroying a locked RWMutex, relocking by the writer, unlock() by a
 //    thread that does not hold it while another writer is queued: undefined.
-// Cost: sizeof(RWMutex) == 4 (one 32-bit state word; static_assert in
-//   rw_mutex.cc). Uncontended: lock_shared() and unlock_shared() are one
-//   atomic RMW each (fetch_add/fetch_sub: readers never retry a CAS, so
-//   readers on different cores cost one cache-line transfer each, never a
-//   retry storm); lock()/unlock() one CAS each. No separate reader-wait
-//   counter: the writer waits for the reader field of the same word to drain.
-//   Contended: waiters spin with internal::Backoff (about 4 us of pauses, then
-//   4 sched_yield) before parking on the ParkingLot, so short critical
-//   sections never pay a futex round trip (a thread woken to retry that loses
-//   again parks at once). A writer unlock with parked threads wakes one
-//   thread (none while a woken one is retrying or on watch), or, after 1 ms
+// Cost: sizeof(RWMutex) == 8 (one 32-bit state word plus a label flag;
+//   static_assert in rw_mutex.cc). Uncontended: lock_shared() and
+//   unlock_shared() are one atomic RMW each (fetch_add/fetch_sub: readers never
+//   retry a CAS, so readers on different cores cost one cache-line transfer
+//   each, never a retry storm); lock()/unlock() one CAS each. No separate
+//   reader-wait counter: the writer waits for the reader field of the same word
+//   to drain. Contended: waiters spin with internal::Backoff (about 4 us of
+//   pauses, then 4 sched_yield) before parking on the ParkingLot, so short
+//   critical sections never pay a futex round trip (a thread woken to retry
+//   that loses again parks at once). A writer unlock with parked threads wakes
+//   one thread (none while a woken one is retrying or on watch), or, after 1 ms
 //   of starvation, every parked reader and one writer in one ParkingLot call.
 //   The clock is read only by timed waits and around parking. Never
 //   allocates. Numbers: bench/sync/RESULTS.md, section "RWMutex"
@@ -138,6 +138,12 @@ namespace contend {
 class ABSL_LOCKABLE RWMutex {
  public:
   constexpr RWMutex() noexcept = default;
+  // An unlocked RWMutex whose waits -- readers', writers' and a writer's
+  // drain of the readers -- the profiler reports under `label` (see
+  // internal::set_wait_label). `label` must have static storage duration.
+  // Not constexpr (it registers the label); the destructor unregisters it.
+  explicit RWMutex(const char* label);
+  ~RWMutex();
   RWMutex(const RWMutex&) = delete;
   RWMutex& operator=(const RWMutex&) = delete;
 
@@ -280,8 +286,18 @@ class ABSL_LOCKABLE RWMutex {
   static void debug_note_shared_released(const RWMutex* mu) noexcept;
   static bool debug_holds_shared(const RWMutex* mu) noexcept;
 
+  static constexpr uint32_t kLabeled = 1u << 0;
+  ABSL_ATTRIBUTE_NOINLINE ABSL_ATTRIBUTE_COLD void destroy_labeled() noexcept;
+
   internal::Atomic<uint32_t> state_{0};
+  // kLabeled if constructed with a label. Written only by the constructor,
+  // read only by the destructor (never concurrently with an operation).
+  uint32_t flags_ = 0;
 };
+
+inline RWMutex::~RWMutex() {
+  if (ABSL_PREDICT_FALSE(flags_ != 0)) destroy_labeled();
+}
 
 // Holds `mu` for writing for the guard's lifetime.
 class ABSL_SCOPED_LOCKABLE WriterMutexLock {

@@ -211,6 +211,13 @@ TEST(StripedMapTest, ShardLocksCarryTheLabel) {
   IntMap plain({.shards = 4});
   EXPECT_EQ(internal::wait_label(StripedMapTestPeer::shard_lock(plain, 0)),
             nullptr);
+  // RWMutex shard locks carry it too (RWMutex's labeled constructor).
+  StripedMap<int, int, absl::Hash<int>, std::equal_to<int>, RWMutex> rw(
+      {.shards = 4, .label = "striped_map_test.rw"});
+  for (size_t i = 0; i < rw.shard_count(); ++i) {
+    EXPECT_STREQ(internal::wait_label(StripedMapTestPeer::shard_lock(rw, i)),
+                 "striped_map_test.rw");
+  }
 }
 
 TEST(StripedMapTest, LabelIsRemovedWithTheMap) {

@@ -19,6 +19,7 @@
 #include "absl/base/thread_annotations.h"
 #include "gtest/gtest.h"
 #include "sync/internal/parking_lot.h"
+#include "sync/internal/wait_observer.h"
 #include "tests/testing/wait.h"
 
 // The tests drive locks across threads, through std lock types and into
@@ -70,6 +71,24 @@ TEST(RWMutexTest, SizeAndTraits) {
   static_assert(std::is_nothrow_default_constructible_v<RWMutex>);
   global_mu.lock();
   global_mu.unlock();
+}
+
+TEST(RWMutexTest, LabelIsRegisteredAndCleared) {
+  // Placement new so the storage (and the key addresses) outlive the RWMutex.
+  alignas(RWMutex) unsigned char storage[sizeof(RWMutex)];
+  RWMutex* mu = new (storage) RWMutex("config.table");
+  // The main ParkingLot key (the object) and the drain key (one byte in).
+  EXPECT_STREQ(internal::wait_label(storage), "config.table");
+  EXPECT_STREQ(internal::wait_label(storage + 1), "config.table");
+  mu->lock_shared();
+  mu->unlock_shared();
+  mu->lock();
+  mu->unlock();
+  mu->~RWMutex();
+  EXPECT_EQ(internal::wait_label(storage), nullptr);
+  EXPECT_EQ(internal::wait_label(storage + 1), nullptr);
+  RWMutex unlabeled;
+  EXPECT_EQ(internal::wait_label(&unlabeled), nullptr);
 }
 
 TEST(RWMutexTest, ExclusiveExcludesEverything) {
