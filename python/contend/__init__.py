@@ -36,6 +36,7 @@ from contend._pool import (
     ResourcePoolLease,
     ResourcePoolStats,
 )
+from contend._keyed import KeyedMutex, KeyGuard
 from contend._shard import DistributedRWMutex, InFlight, ShardedCounter
 from contend._snapshot import Snapshot
 from contend._sync import Cond, Event, Mutex, Once, RWMutex, Semaphore, WaitGroup
@@ -50,6 +51,8 @@ __all__ = [
     "ErrGroup",
     "Event",
     "InFlight",
+    "KeyGuard",
+    "KeyedMutex",
     "LazyRetry",
     "Mutex",
     "Once",

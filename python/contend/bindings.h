@@ -35,6 +35,7 @@ size_t parked_within(const T& object) {
   }
   return parked;
 }
+void bind_keyed_mutex(pybind11::module_& m);
 
 }  // namespace contend::python
 

@@ -17,4 +17,5 @@ PYBIND11_MODULE(_native, m) {
   contend::python::bind_resource_pool(m);
   contend::python::bind_chan(m);
   contend::python::bind_snapshot(m);
+  contend::python::bind_keyed_mutex(m);
 }

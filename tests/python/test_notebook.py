@@ -76,6 +76,18 @@ def test_per_cpu_notebook(tmp_path, monkeypatch):
     assert len(images) == 2, "the crossover and postmortem plots were not both produced"
 
 
+def test_striped_map_notebook(tmp_path, monkeypatch):
+    """Section 6's table (99R/1W, 70R/30W) and section 3's shard-count sweep."""
+    outputs = execute("striped_map.ipynb", tmp_path, monkeypatch)
+    assert not [o for o in outputs if o.output_type == "error"]
+    text = "".join(o.get("text", "") for o in outputs if o.output_type == "stream")
+    assert "contend::StripedMap" in text and "the article:" in text
+    tables = [o for o in outputs if "text/html" in o.get("data", {})]
+    assert len(tables) >= 2, "the section 6 and shard-count tables were not produced"
+    images = [o for o in outputs if "image/png" in o.get("data", {})]
+    assert len(images) >= 2, "the plots were not produced"
+
+
 if __name__ == "__main__":
     from pytest_main import main
 
