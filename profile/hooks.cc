@@ -17,6 +17,7 @@
 #include "absl/base/attributes.h"
 #include "absl/base/optimization.h"
 #include "absl/base/thread_annotations.h"
+#include "profile/caller_frames.h"
 #include "sync/internal/cache_padded.h"
 #include "sync/internal/clock.h"
 #include "sync/internal/prng.h"
@@ -539,6 +540,39 @@ size_t profiler_set_max_stacks(size_t cap) {
 // ---------------------------------------------------------------------------
 // Hooks.
 
+bool profiler_sample_wait(int64_t waited_ns, double* count,
+                          int64_t* delay_ns) noexcept {
+  const int64_t rate = g_block_rate.load(std::memory_order_relaxed);
+  if (rate <= 0) return false;
+  // A wait shorter than the clock's resolution still happened: 1 ns, so
+  // that rate 1 records every wait.
+  const int64_t waited = std::max<int64_t>(waited_ns, 1);
+  if (waited >= rate) {
+    *count = 1.0;
+    *delay_ns = waited;
+    return true;
+  }
+  // Kept with probability waited / rate, then stands for rate / waited
+  // waits totalling rate ns: both expectations equal the truth (one wait,
+  // `waited` ns).
+  if (static_cast<int64_t>(thread_random_below(static_cast<uint64_t>(rate))) <
+      waited) {
+    *count = static_cast<double>(rate) / static_cast<double>(waited);
+    *delay_ns = rate;
+    return true;
+  }
+  return false;
+}
+
+void profiler_record_wait(const void* key, WaitKind kind,
+                          int64_t waited_ns) noexcept {
+  double count = 0;
+  int64_t delay_ns = 0;
+  if (profiler_sample_wait(waited_ns, &count, &delay_ns)) {
+    record_event(ProfileType::kBlock, key, kind, count, delay_ns);
+  }
+}
+
 void profiler_on_wait_end(const WaitEvent& event) noexcept {
   // Clock skew between the two reads cannot make a wait end before it began.
   const int64_t end_ns = std::max(event.end_ns, event.start_ns);
@@ -550,21 +584,13 @@ void profiler_on_wait_end(const WaitEvent& event) noexcept {
   }
   const int64_t rate = g_block_rate.load(std::memory_order_relaxed);
   if (ABSL_PREDICT_TRUE(rate <= 0)) return;
-  // A wait shorter than the clock's resolution still happened: 1 ns, so
-  // that rate 1 records every wait.
-  const int64_t waited = std::max<int64_t>(end_ns - event.start_ns, 1);
-  if (waited >= rate) {
-    record_event(ProfileType::kBlock, event.key, event.kind, 1.0, waited);
+  // Inside an embedding's call (caller_frames.h): the call's waits are
+  // merged and sampled when it returns, with its frames.
+  if (EventDeferral* deferral = EventDeferral::current()) {
+    deferral->add_wait(event, end_ns);
     return;
   }
-  // Kept with probability waited / rate, then stands for rate / waited
-  // waits totalling rate ns: both expectations equal the truth (one wait,
-  // `waited` ns).
-  if (static_cast<int64_t>(thread_random_below(static_cast<uint64_t>(rate))) <
-      waited) {
-    record_event(ProfileType::kBlock, event.key, event.kind,
-                 static_cast<double>(rate) / static_cast<double>(waited), rate);
-  }
+  profiler_record_wait(event.key, event.kind, end_ns - event.start_ns);
 }
 
 void profiler_on_contended_release(const ReleaseEvent& event) noexcept {
@@ -581,8 +607,23 @@ void profiler_on_contended_release(const ReleaseEvent& event) noexcept {
   if (ABSL_PREDICT_TRUE(n <= 0)) return;
   if (n > 1 && thread_random_below(static_cast<uint64_t>(n)) != 0) return;
   // Kept with probability 1/n and scaled by n: unbiased totals.
+  if (EventDeferral* deferral = EventDeferral::current()) {
+    deferral->add_release(event.key, event.kind, static_cast<double>(n),
+                          saturating_mul(delay_ns, n));
+    return;
+  }
   record_event(ProfileType::kMutex, event.key, event.kind,
                static_cast<double>(n), saturating_mul(delay_ns, n));
+}
+
+void profiler_add_sample_noexcept(ProfileType type, const uintptr_t* pcs,
+                                  int depth, WaitKind kind, const char* label,
+                                  double count, int64_t delay_ns) noexcept {
+  try {
+    profiler_add_sample(type, pcs, depth, kind, label, count, delay_ns);
+  } catch (...) {
+    table(type).count_alloc_failure();
+  }
 }
 
 void profiler_add_sample(ProfileType type, const uintptr_t* pcs, int depth,

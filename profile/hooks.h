@@ -90,6 +90,19 @@ void profiler_add_sample(ProfileType type, const uintptr_t* pcs, int depth,
                          WaitKind kind, const char* label, double count,
                          int64_t delay_ns);
 
+// The block profile's sampling rule for one wait of `waited_ns` (< 1 counts
+// as 1): false if it is not kept; else its scaled count and delay. Used by
+// the hook and by caller_frames.cc for merged waits.
+bool profiler_sample_wait(int64_t waited_ns, double* count,
+                          int64_t* delay_ns) noexcept;
+// profiler_sample_wait, then a record under the calling thread's stack.
+void profiler_record_wait(const void* key, WaitKind kind,
+                          int64_t waited_ns) noexcept;
+// profiler_add_sample that drops (and counts) the event on std::bad_alloc.
+void profiler_add_sample_noexcept(ProfileType type, const uintptr_t* pcs,
+                                  int depth, WaitKind kind, const char* label,
+                                  double count, int64_t delay_ns) noexcept;
+
 // Frame-pointer walk of the calling thread's stack: writes up to max_depth
 // raw return addresses, innermost first (the first is the return address
 // into capture_stack's caller), and returns how many. Stops at a null,

@@ -37,6 +37,7 @@
 #include "absl/debugging/internal/demangle.h"
 #include "absl/debugging/symbolize.h"
 #include "absl/synchronization/mutex.h"
+#include "profile/caller_frames.h"
 #include "profile/hooks.h"
 #include "sync/internal/clock.h"
 #include "sync/internal/wait_observer.h"
@@ -397,6 +398,17 @@ std::vector<const std::string*> symbolize_all(
   for (size_t i = 0; i < pcs.size(); ++i) {
     auto [it, inserted] = cache.names.try_emplace(pcs[i]);
     auto [line_it, line_inserted] = cache.lines.try_emplace(pcs[i]);
+    if (inserted || line_inserted) {
+      std::string function, file;
+      int line = 0;
+      // A frame of an embedding interpreter (caller_frames.h): its name and
+      // file:line are the strings it interned, not anything in DWARF.
+      if (internal::caller_frame_info(pcs[i], &function, &file, &line)) {
+        it->second = std::move(function);
+        line_it->second = SourceLine{std::move(file), line, {}};
+        inserted = line_inserted = false;
+      }
+    }
     if (inserted) {
       if (pcs[i] == kOverflowPc) {
         it->second = kOverflowName;
@@ -887,7 +899,7 @@ std::string encode_pprof(const Resolved& r) {
         loc.uint64_opt(pb::kLocationId, it->second);
         const std::string& name = *s.names[i];
         const SourceLine& source = *s.lines[i];
-        if (pc != kOverflowPc) {
+        if (pc != kOverflowPc && !internal::is_caller_frame(pc)) {
           // The call instruction, as pprof expects for non-leaf frames.
           const uintptr_t address = pc - 1;
           const size_t m = mapping_for(address);
@@ -1226,7 +1238,9 @@ void write_text(const Resolved& r, std::ostream& out) {
     for (size_t i = 0; i < s.pcs.size(); ++i) {
       const std::string& name = *s.names[i];
       text += "#\t";
-      append_hex(&text, s.pcs[i] == kOverflowPc ? 0 : s.pcs[i] - 1);
+      append_hex(&text, s.pcs[i] == kOverflowPc               ? 0
+                        : internal::is_caller_frame(s.pcs[i]) ? s.pcs[i]
+                                                              : s.pcs[i] - 1);
       text += '\t';
       // Functions inlined at the PC first, one line each at the same
       // address (as Go's debug=1 text lists them).
@@ -1302,9 +1316,19 @@ ProfileAnalysis analyze_resolved(const Resolved& r, size_t top) {
     const int64_t count = round_count(s.count);
     a.contentions += count;
     a.delay_ns += s.delay_ns;
+    // The site is the first frame of the user's code: an embedding's caller
+    // frame (caller_frames.h: the Python function) where the stack has one,
+    // else the first native frame outside contend, the standard library and
+    // Abseil.
     size_t owner = 0;
-    while (owner < s.names.size() && is_library_frame(*s.names[owner])) {
+    while (owner < s.pcs.size() && !internal::is_caller_frame(s.pcs[owner])) {
       ++owner;
+    }
+    if (owner == s.pcs.size()) {
+      owner = 0;
+      while (owner < s.names.size() && is_library_frame(*s.names[owner])) {
+        ++owner;
+      }
     }
     if (owner == s.names.size()) owner = 0;
     std::string function =

@@ -148,8 +148,35 @@ class profile:  # submodule contend._native.profile
     def stop_timeline() -> None: ...
     @staticmethod
     def write_timeline_json() -> str: ...
+    class Site:
+        function: str
+        label: str
+        stack: list[str]
+        contentions: int
+        delay_ns: int
+        delay_per_second_ns: float
+        serialized_fraction: float
+        amdahl_ceiling: float
+    class ProfileAnalysis:
+        enabled: bool
+        wall_seconds: float
+        contentions: int
+        delay_ns: int
+        delay_per_second_ns: float
+        serialized_fraction: float
+        amdahl_ceiling: float
+        overflow_contentions: float
+        sites: list[profile.Site]
+    class Analysis:
+        mutex: profile.ProfileAnalysis
+        block: profile.ProfileAnalysis
+    class DebugServer:  # Bazel-built module only (setup.py leaves it out)
+        def port(self) -> int: ...
+        def stop(self) -> None: ...
     @staticmethod
-    def analyze(top: int = ...) -> object: ...
+    def analyze(top: int = ...) -> profile.Analysis: ...
+    @staticmethod
+    def serve_debug(port: int) -> profile.DebugServer: ...  # Bazel-built only
 
 class InFlight:
     def __init__(self) -> None: ...

@@ -11,6 +11,7 @@
 #include <cstddef>
 
 #include "python/contend/blocking.h"
+#include "python/contend/python_frames.h"
 #include "sync/internal/parking_lot.h"
 
 namespace contend::python {
@@ -19,6 +20,8 @@ void bind_chan(pybind11::module_& m);
 void bind_lab(pybind11::module_& m);
 void bind_sync(pybind11::module_& m);
 void bind_profile(pybind11::module_& m);
+// Called by bind_profile on the profile submodule.
+void bind_debug_server(pybind11::module_& profile);
 void bind_shard_counter(pybind11::module_& m);
 void bind_resource_pool(pybind11::module_& m);
 void bind_snapshot(pybind11::module_& m);

@@ -55,6 +55,8 @@
 #include <type_traits>
 #include <utility>
 
+#include "profile/caller_frames.h"
+
 namespace contend::python {
 
 namespace py = pybind11;
@@ -211,9 +213,19 @@ R run_on_helper(std::optional<std::chrono::steady_clock::time_point> deadline,
     std::optional<R> result;  // guarded by mu
   };
   Shared sh;
+  // Profiling (python_frames.h): the helper waits on the caller's behalf,
+  // so its events go to the caller's deferral and carry the caller's Python
+  // stack; the caller itself is detached meanwhile (its cancel() and undo()
+  // calls record at once), so only one thread writes the deferral, and the
+  // join below orders the helper's writes before the caller reads it.
+  internal::EventDeferral* const deferral = internal::EventDeferral::current();
+  internal::EventDeferral::ForwardTo detached(nullptr);
   std::thread helper = without_gil([&] {
-    return std::thread([&sh, &run] {
-      R r = run();
+    return std::thread([&sh, &run, deferral] {
+      R r = [&] {
+        internal::EventDeferral::ForwardTo forward(deferral);
+        return run();
+      }();
       {
         std::lock_guard<std::mutex> l(sh.mu);
         sh.result.emplace(std::move(r));

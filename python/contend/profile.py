@@ -8,17 +8,31 @@
 
 Only contend's primitives are profiled (including the locks the lab runs);
 ``threading`` locks are not.
+
+Every sampled event taken from Python carries the calling thread's Python
+stack (up to 8 frames: qualname, file:line; contend's own wrappers left out)
+above its native frames, so ``go tool pprof -top`` names the Python function
+that held the lock (mutex profile) or waited (block profile). Angle brackets
+in qualnames become square ones (``[module]``, ``f.[locals].[lambda]``):
+pprof drops ``<...>`` from names. One Python wait is one block-profile event,
+also on the main thread (where contend waits in slices to stay interruptible).
 """
 
 from __future__ import annotations
 
-from typing import Any
+import dataclasses
+import types
 
 from contend import _native
 
 __all__ = [
+    "Analysis",
+    "DebugServer",
+    "ProfileAnalysis",
+    "Site",
     "analyze",
     "reset",
+    "serve_debug",
     "set_block_profile_rate",
     "set_mutex_profile_fraction",
     "start_timeline",
@@ -79,7 +93,104 @@ def write_timeline_json() -> str:
     return _native.profile.write_timeline_json()
 
 
-def analyze(top: int = 10) -> Any:
-    """Delay per second, serialized fraction and Amdahl ceiling per site
-    (``contend._native.profile.Analysis``: ``.mutex`` and ``.block``)."""
-    return _native.profile.analyze(int(top))
+@dataclasses.dataclass(frozen=True)
+class Site:
+    """One site of a profile: the owner (mutex profile) or the waiter (block
+    profile), with its totals and what it costs the program."""
+
+    function: str  # first frame of the user's code (the Python function from Python)
+    label: str  # the lock's label, "" if none
+    stack: tuple[str, ...]  # symbolized frames, innermost first
+    contentions: int
+    delay_ns: int
+    delay_per_second_ns: float  # ns waited per wall-clock second
+    serialized_fraction: float  # delay_per_second_ns / 1e9, <= 1
+    amdahl_ceiling: float  # 1 / serialized_fraction (inf if 0)
+
+
+@dataclasses.dataclass(frozen=True)
+class ProfileAnalysis:
+    """One profile's totals over its window and its top sites."""
+
+    enabled: bool
+    wall_seconds: float  # time the profile was enabled since reset()
+    contentions: int
+    delay_ns: int
+    delay_per_second_ns: float
+    serialized_fraction: float
+    amdahl_ceiling: float
+    overflow_contentions: float  # events that found the stack table full
+    sites: tuple[Site, ...]  # by delay, descending
+
+
+@dataclasses.dataclass(frozen=True)
+class Analysis:
+    """``mutex``: the top bottleneck owners; ``block``: the top waiters."""
+
+    mutex: ProfileAnalysis
+    block: ProfileAnalysis
+
+
+def _site(s: _native.profile.Site) -> Site:
+    return Site(str(s.function), str(s.label), tuple(str(f) for f in s.stack),
+                int(s.contentions), int(s.delay_ns), float(s.delay_per_second_ns),
+                float(s.serialized_fraction), float(s.amdahl_ceiling))
+
+
+def _profile_analysis(p: _native.profile.ProfileAnalysis) -> ProfileAnalysis:
+    return ProfileAnalysis(bool(p.enabled), float(p.wall_seconds), int(p.contentions),
+                           int(p.delay_ns), float(p.delay_per_second_ns),
+                           float(p.serialized_fraction), float(p.amdahl_ceiling),
+                           float(p.overflow_contentions),
+                           tuple(_site(s) for s in p.sites))
+
+
+def analyze(top: int = 10) -> Analysis:
+    """Delay per second, serialized fraction and Amdahl ceiling per site, for
+    the ``top`` sites of each profile."""
+    a = _native.profile.analyze(int(top))
+    return Analysis(_profile_analysis(a.mutex), _profile_analysis(a.block))
+
+
+class DebugServer:
+    """A running ``/debug/pprof`` endpoint on 127.0.0.1 (profile/debug_server.h):
+    ``go tool pprof http://127.0.0.1:PORT/debug/pprof/mutex``. ``stop()`` (also
+    on leaving a ``with`` block) stops accepting, waits for the requests in
+    flight and is idempotent."""
+
+    __slots__ = ("_native",)
+
+    def __init__(self, native: object) -> None:
+        self._native = native
+
+    @property
+    def port(self) -> int:
+        """The bound TCP port (the ephemeral one for ``serve_debug(0)``)."""
+        return int(self._native.port())  # type: ignore[attr-defined]
+
+    def stop(self) -> None:
+        """Stops the server; idempotent."""
+        self._native.stop()  # type: ignore[attr-defined]
+
+    def __enter__(self) -> DebugServer:
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None,
+                 exc: BaseException | None, tb: types.TracebackType | None) -> None:
+        self.stop()
+
+
+def serve_debug(port: int = 0) -> DebugServer:
+    """Serves Go's ``/debug/pprof`` endpoints (``mutex``, ``block``, with
+    ``?seconds=N`` deltas and ``?debug=1`` text) on 127.0.0.1:``port``; 0
+    picks a free port (read it back from ``.port``). Raises ``OSError`` if the
+    port cannot be bound, ``RuntimeError`` if this build of the module has no
+    HTTP server (the pip-built module leaves it out; the Bazel build has it)."""
+    if isinstance(port, bool) or not isinstance(port, int):
+        raise TypeError("contend: serve_debug: port must be an int")
+    serve = getattr(_native.profile, "serve_debug", None)
+    if serve is None:
+        raise RuntimeError(
+            "contend: serve_debug: this contend._native was built without the HTTP "
+            "server (setup.py leaves cpp-httplib out); build it with Bazel")
+    return DebugServer(serve(port))

@@ -108,6 +108,7 @@ void bind_profile(py::module_& m) {
         return prof::analyze(o);
       },
       arg("top") = prof::AnalyzeOptions{}.top);
+  bind_debug_server(p);
 }
 
 }  // namespace contend::python

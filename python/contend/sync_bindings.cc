@@ -425,38 +425,58 @@ struct PySemaphore {
 };
 
 // ---------------------------------------------------------------- Once
+// Who runs f is decided under the GIL, so the native Once is only ever
+// entered by the thread that runs f (it never waits in it): the others wait
+// for that run on a contend::Event through wait_interruptibly, so a waiter
+// on the main thread stays interruptible by Ctrl-C (issue 12) and a waiter
+// elsewhere is one GIL-released native wait. f runs with the GIL held, in
+// once.call, so the C++ Once's rule holds: an exception from f leaves it
+// not-done (the waiters wake and the next one runs its own f). In the
+// profiles, these waits are Event waits (kind "Event"), not Once waits.
 struct PyOnce {
   Once once;
-  std::optional<std::thread::id> runner;  // GIL-guarded: thread running f
+  // GIL-guarded:
+  bool done = false;                      // f completed (mirror of once)
+  std::optional<std::thread::id> runner;  // the thread running f
+  std::shared_ptr<Event> finished;        // set when that run ends
 
   void call(py::object f) {
-    if (runner == std::this_thread::get_id()) {
-      misuse("Once.call: recursive call from inside f");
+    const auto me = std::this_thread::get_id();
+    for (;;) {
+      if (done) return;
+      if (runner == me) misuse("Once.call: recursive call from inside f");
+      if (!runner.has_value()) break;
+      // Another thread is running f: wait for that run to end (the
+      // shared_ptr keeps its Event alive), then decide again.
+      const std::shared_ptr<Event> run = finished;
+      wait_interruptibly(
+          std::nullopt, [&] { run->wait(); },
+          [&](nanoseconds d) { return run->wait_for(d); });
     }
-    // Waiters block without the GIL while another thread's f runs (one
-    // native wait; not interruptible by Ctrl-C on the main thread); f runs
-    // with the GIL re-acquired. An exception from f propagates (the Once
-    // stays not-done: the std::call_once rule of sync/once.h).
-    without_gil([&] {
-      once.call([&] {
-        py::gil_scoped_acquire gil;
-        runner = std::this_thread::get_id();
-        try {
-          f();
-        } catch (...) {
-          runner.reset();
-          throw;
-        }
-        runner.reset();
-      });
-    });
+    runner = me;
+    finished = std::make_shared<Event>();
+    const std::shared_ptr<Event> run = finished;
+    try {
+      once.call([&] { f(); });
+    } catch (...) {
+      runner.reset();
+      run->set();
+      throw;
+    }
+    done = true;
+    runner.reset();
+    run->set();
   }
+  size_t parked() const { return finished ? parked_within(*finished) : 0; }
 };
 
 }  // namespace
 
 void bind_sync(py::module_& m) {
   using py::arg;
+  // Calls that can wait or make a contended release: their sampled profile
+  // events carry the caller's Python frames (python_frames.h).
+  const py::call_guard<ProfiledCall> kProfiled;
 
   main_thread_ident() = py::module_::import("threading")
                             .attr("main_thread")()
@@ -465,10 +485,10 @@ void bind_sync(py::module_& m) {
 
   py::class_<PyMutex>(m, "Mutex")
       .def(py::init<std::optional<std::string>>(), arg("label") = py::none())
-      .def("lock", &PyMutex::lock)
+      .def("lock", &PyMutex::lock, kProfiled)
       .def("try_lock", &PyMutex::try_lock)
-      .def("try_lock_for", &PyMutex::try_lock_for, arg("seconds"))
-      .def("unlock", &PyMutex::unlock)
+      .def("try_lock_for", &PyMutex::try_lock_for, arg("seconds"), kProfiled)
+      .def("unlock", &PyMutex::unlock, kProfiled)
       .def("locked", [](const PyMutex& p) { return p.locked; })
       .def("_parked", [](const PyMutex& p) { return parked_within(*p.mu); });
 
@@ -477,7 +497,7 @@ void bind_sync(py::module_& m) {
 
   py::class_<PyCond>(m, "Cond")
       .def(py::init<>())
-      .def("wait", &PyCond::wait, arg("mutex"), arg("seconds"))
+      .def("wait", &PyCond::wait, arg("mutex"), arg("seconds"), kProfiled)
       .def("signal", [](PyCond& c) { c.cond.signal(); })
       .def("broadcast", [](PyCond& c) { c.cond.broadcast(); })
       .def("_parked", [](const PyCond& c) { return parked_within(c.cond); });
@@ -493,20 +513,21 @@ void bind_sync(py::module_& m) {
                 seconds, [&] { e.wait(); },
                 [&](nanoseconds d) { return e.wait_for(d); });
           },
-          arg("seconds"))
+          arg("seconds"), kProfiled)
       .def("_parked", [](const Event& e) { return parked_within(e); });
 
   py::class_<PyWaitGroup>(m, "WaitGroup")
       .def(py::init<>())
       .def("add", &PyWaitGroup::add, arg("delta"))
       .def("done", &PyWaitGroup::done)
-      .def("wait", &PyWaitGroup::wait, arg("seconds"))
+      .def("wait", &PyWaitGroup::wait, arg("seconds"), kProfiled)
       .def("counter", [](const PyWaitGroup& w) { return w.counter; })
       .def("_parked", [](const PyWaitGroup& w) { return parked_within(w.wg); });
 
   py::class_<PySemaphore>(m, "Semaphore")
       .def(py::init<int64_t>(), arg("capacity"))
-      .def("acquire", &PySemaphore::acquire, arg("n"), arg("seconds"))
+      .def("acquire", &PySemaphore::acquire, arg("n"), arg("seconds"),
+           kProfiled)
       .def("try_acquire", &PySemaphore::try_acquire, arg("n") = 1)
       .def("release", &PySemaphore::release, arg("n") = 1)
       .def("capacity", [](const PySemaphore& s) { return s.sem.capacity(); })
@@ -516,8 +537,8 @@ void bind_sync(py::module_& m) {
 
   py::class_<PyOnce>(m, "Once")
       .def(py::init<>())
-      .def("call", &PyOnce::call, arg("f"))
-      .def("_parked", [](const PyOnce& o) { return parked_within(o.once); });
+      .def("call", &PyOnce::call, arg("f"), kProfiled)
+      .def("_parked", &PyOnce::parked);
 }
 
 }  // namespace contend::python

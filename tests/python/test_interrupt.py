@@ -182,6 +182,22 @@ try:
 except queue.Empty:
     print("clean", flush=True)
 """,
+    # Once.call while another thread runs f: the wait for that run stays
+    # interruptible (issue 12, Deliver 3), and changes nothing.
+    "Once.call": """
+once = contend.Once()
+never, running = threading.Event(), threading.Event()
+def slow():
+    running.set(); never.wait()
+threading.Thread(target=once.call, args=(slow,), daemon=True).start()
+running.wait()
+ready_when(parked(once))
+try:
+    once.call(lambda: print("second f ran", flush=True))
+except KeyboardInterrupt:
+    print("interrupted", flush=True)
+print("clean", flush=True)
+""",
     "lab.run": """
 ready_when(in_call("run"))
 try:
@@ -231,8 +247,8 @@ def test_sigint_interrupts_blocked_call(case, tmp_path):
         while (item := next_line(60, "end of output")) is not None:
             rest.append(item)
         assert rc == 0, child.stderr.read()
-        if "holder(" in CASES[case]:
-            assert "clean" in rest
+        if "holder(" in CASES[case] or "clean" in CASES[case]:
+            assert "clean" in rest and "second f ran" not in rest, rest
     finally:
         if child.poll() is None:
             child.kill()
