@@ -282,7 +282,8 @@ def matrix(
     for e in chosen:
         plan += [(e.name, w) for _, w in e.workloads(d)]
 
-    # Deduplicate (the seed experiment and crossover share points) keeping first use.
+    # Deduplicate (the article-table experiment and the crossover share points),
+    # keeping first use.
     unique: list[Workload] = []
     seen: set[Workload] = set()
     for _, w in plan:
