@@ -54,15 +54,11 @@ namespace contend {
 // and no shared write. Indexes own their cells through a shared_ptr, so a
 // cell lives while any index that names it does (a reader holding an old
 // index may still read an expunged cell: it then retries on the newest).
-// Measured (bench/shard/RESULTS.md, 2-vCPU loaded VM, CPU ns at T=2): the
-// earlier whole-shard copy-on-write design copied ~80 entries per upsert;
-// cells made an upsert one allocation and one CAS (SwapCollision 134 -> 59
-// ns, W4 70/30 from 21x to 7x a RWMutex-locked flat_hash_map) but did not
-// make loads cheap: a hit is a chain of dependent loads (index node, slot,
-// Cell, value node) with two protects, and W4 99/1 (10k string keys) is 2.7x
-// the locked map and 4.1x a 256-stripe mutex map. On few cores prefer a
-// striped or locked map; this map's claim is loads that write nothing
-// shared, which pays when many cores read. Alternatives and why not:
+// A hit is a chain of dependent loads (shard, index, control bytes, slot,
+// key, Cell, value node) with two protects: two more cache misses than a
+// locked flat_hash_map whose slots hold the values. That is the price of
+// loads that write nothing shared; on two cores a striped map is faster
+// (bench/shard/RESULTS.md). Alternatives and why not:
 // Go's read/dirty pair counts read misses (a shared write on the load path);
 // a hash-trie (Go 1.24's HashTrieMap) makes a load chase several nodes, each
 // needing its own protection.
@@ -100,8 +96,9 @@ namespace contend {
 //
 // Cost: sizeof(ReadMostlyMap) == sizeof(void*); kShards x 2 cache lines on
 // the heap for the shard table, and per key one index entry, one Cell and
-// one value node. load(): two hazard-pointer protects (sync/snapshot.h), the
-// hash, one flat_hash_map probe, a copy of V. A write to an indexed key: an
+// one value node. load(): two hazard-pointer protects (sync/snapshot.h), one
+// hash of the key (it picks the shard and probes the index), one
+// flat_hash_map probe, a copy of V. A write to an indexed key: an
 // allocation (unless it deletes) and one CAS, no lock; writes that change
 // nothing (a load_or_store hit, a failing compare_*, deleting a missing key)
 // decide without a CAS. A write that adds a key: the shard Mutex, a copy of
@@ -148,10 +145,13 @@ class ReadMostlyMap {
   ReadMostlyMap& operator=(const ReadMostlyMap&) = delete;
 
   [[nodiscard]] std::optional<V> load(const K& k) const {
-    const Shard& s = shard(k);
+    const std::size_t h = hash(k);
+    const Shard& s = shards_[shard_index(h)].value;
     for (;;) {
       auto index = s.index.value.load();
-      auto it = index->find(k);
+      // The index hashes with Hash{} too: pass the hash instead of
+      // rehashing the key.
+      auto it = index->find(k, h);
       if (it == index->end()) return std::nullopt;  // INV-CELL: unmapped
       internal::HazardPointer hp = internal::make_hazard_pointer();
       // protect(): its acquire reload pairs with the release CAS that
@@ -325,11 +325,12 @@ class ReadMostlyMap {
   // it put it, deleted here if never published).
   template <class Decide, class Make>
   void write(const K& k, Decide decide, Make make, Value*& made) {
-    Shard& s = shard(k);
+    const std::size_t h = hash(k);
+    Shard& s = shard(h);
     bool published = false;
     for (;;) {
       auto index = s.index.value.load();
-      auto it = index->find(k);
+      auto it = index->find(k, h);
       if (it != index->end()) {
         if (write_cell(s, *it->second, decide, make, made, published)) break;
         // Expunged: the key is being re-indexed; take the locked path.
@@ -339,7 +340,7 @@ class ReadMostlyMap {
       MutexLock lock(s.mu);
       // Under mu the current index holds no expunged cell (INV-CELL).
       auto cur = s.index.value.load();
-      auto c = cur->find(k);
+      auto c = cur->find(k, h);
       if (c != cur->end()) {
         const bool done =
             write_cell(s, *c->second, decide, make, made, published);
@@ -412,16 +413,18 @@ class ReadMostlyMap {
     s.index.value.store(std::move(next));
   }
 
-  std::size_t shard_index(const K& k) const {
+  static std::size_t hash(const K& k) {
+    return static_cast<std::size_t>(Hash{}(k));
+  }
+  static std::size_t shard_index(std::size_t h) {
     // The top bits of a multiplicative remix: independent of the low bits
     // the shard's own flat_hash_map uses for its control bytes.
-    const auto h = static_cast<uint64_t>(Hash{}(k));
-    return static_cast<std::size_t>((h * 0x9E3779B97F4A7C15ULL) >> 57);
+    return static_cast<std::size_t>(
+        (static_cast<uint64_t>(h) * 0x9E3779B97F4A7C15ULL) >> 57);
   }
   static_assert(kShards == 128, "shard_index() takes the top 7 bits");
 
-  Shard& shard(const K& k) { return shards_[shard_index(k)].value; }
-  const Shard& shard(const K& k) const { return shards_[shard_index(k)].value; }
+  Shard& shard(std::size_t h) { return shards_[shard_index(h)].value; }
 
   // On the heap: the map itself keeps ordinary alignment wherever it lives
   // (an over-aligned object on a sanitizer's fake stack is misaligned).
