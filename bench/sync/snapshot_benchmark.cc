@@ -19,6 +19,8 @@
 //   Urcu                  liburcu urcu-memb: read_lock, rcu_dereference,
 //                         read_unlock; the writer xchg's and waits in
 //                         synchronize_rcu before freeing (its usual pattern)
+//   Go's atomic.Pointer   the same loop in Go (bench/sync/go_snapshot);
+//                         bench/sync/snapshot_vs_go runs both in one go
 //
 // Time = per reader op (each reader thread's loop). Counters:
 //   writer_swaps_per_s    what the writer achieved (target rate 1000/s: a

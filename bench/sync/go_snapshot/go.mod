@@ -1,0 +1,3 @@
+module contend/bench/sync/go_snapshot
+
+go 1.19
