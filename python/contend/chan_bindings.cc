@@ -206,21 +206,24 @@ py::tuple select(const py::list& cases, bool block,
 void bind_chan(py::module_& m) {
   py::class_<PyChan>(m, "Chan")
       .def(py::init<size_t>(), py::arg("capacity"))
-      .def("send", &send, py::arg("item"), py::arg("block"), py::arg("timeout"))
-      .def("recv", &recv, py::arg("block"), py::arg("timeout"))
-      .def("close",
-           [](PyChan& ch) {
-             if (ch.closed()) return kClosed;
-             ch.close();
-             return kOk;
-           })
+      .def("send", &send, py::arg("item"), py::arg("block"), py::arg("timeout"),
+           kProfiled)
+      .def("recv", &recv, py::arg("block"), py::arg("timeout"), kProfiled)
+      .def(
+          "close",
+          [](PyChan& ch) {
+            if (ch.closed()) return kClosed;
+            ch.close();
+            return kOk;
+          },
+          kProfiled)
       .def("size", &PyChan::size)
       .def("capacity", &PyChan::capacity)
       .def("closed", &PyChan::closed)
       .def("drained", &PyChan::drained)
       .def("_parked", [](const PyChan& ch) { return parked_within(ch); });
   m.def("chan_select", &select, py::arg("cases"), py::arg("block"),
-        py::arg("timeout"));
+        py::arg("timeout"), kProfiled);
 }
 
 }  // namespace contend::python

@@ -205,18 +205,19 @@ void PyKeyGuard::release_quietly() {
 
 void bind_keyed_mutex(py::module_& m) {
   py::class_<PyKeyGuard>(m, "KeyGuard")
-      .def("release", &PyKeyGuard::release)
+      .def("release", &PyKeyGuard::release, kProfiled)
       .def("active", &PyKeyGuard::active);
   py::class_<PyKeyedMutex>(m, "KeyedMutex")
       .def(py::init<size_t, size_t>(), py::arg("max_entries"),
            py::arg("stripes"))
       .def("lock", &PyKeyedMutex::lock, py::arg("key"), py::arg("timeout"),
-           py::keep_alive<0, 1>())  // a guard keeps its KeyedMutex alive
+           py::keep_alive<0, 1>(),  // a guard keeps its KeyedMutex alive
+           kProfiled)
       .def("lock_many", &PyKeyedMutex::lock_many, py::arg("keys"),
-           py::keep_alive<0, 1>())
+           py::keep_alive<0, 1>(), kProfiled)
       .def("acquire", &PyKeyedMutex::acquire, py::arg("key"),
-           py::arg("blocking"), py::arg("timeout"))
-      .def("release", &PyKeyedMutex::release, py::arg("key"))
+           py::arg("blocking"), py::arg("timeout"), kProfiled)
+      .def("release", &PyKeyedMutex::release, py::arg("key"), kProfiled)
       .def("entries", [](const PyKeyedMutex& k) { return k.km.entries(); });
 }
 

@@ -34,6 +34,7 @@
 
 #include <Python.h>
 #include <frameobject.h>
+#include <pybind11/pybind11.h>
 
 #include <cstdint>
 #include <cstring>
@@ -145,6 +146,13 @@ class ProfiledCall {
  private:
   internal::EventDeferral deferral_;
 };
+
+// The guard as a def() extra, for every binding that can wait or release:
+// `.def("lock", &PyMutex::lock, kProfiled)`. pybind11 constructs it after
+// converting the arguments and destroys it before converting the result,
+// both with the GIL held; the binding releases the GIL only inside
+// (without_gil), so no other call_guard may release it around the call.
+inline constexpr pybind11::call_guard<ProfiledCall> kProfiled{};
 
 }  // namespace contend::python
 

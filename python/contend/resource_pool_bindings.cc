@@ -311,11 +311,15 @@ void bind_resource_pool(py::module_& m) {
            [](const PyLease& l) { return static_cast<bool>(l.lease); })
       .def("mark_broken",
            [](PyLease& l) { l.checked("mark_broken").mark_broken(); })
-      .def("release", [](PyLease& l) { l.lease.release(); })
-      .def("hijack", [](PyLease& l) {
-        PyRef r = l.checked("hijack").hijack();
-        return py::reinterpret_steal<py::object>(r.take());
-      });
+      .def(
+          "release", [](PyLease& l) { l.lease.release(); }, kProfiled)
+      .def(
+          "hijack",
+          [](PyLease& l) {
+            PyRef r = l.checked("hijack").hijack();
+            return py::reinterpret_steal<py::object>(r.take());
+          },
+          kProfiled);
   py::class_<State, std::shared_ptr<State>>(m, "ResourcePool")
       .def(py::init(&make_state), py::arg("factory"), py::arg("health_check"),
            py::arg("destroy"), py::arg("check_on_release"), py::arg("max_open"),
@@ -328,15 +332,19 @@ void bind_resource_pool(py::module_& m) {
           [](const std::shared_ptr<State>& st, std::optional<double> timeout) {
             return acquire(st, timeout);
           },
-          py::arg("timeout") = py::none())
-      .def("fill",
-           [](State& st, int n) {
-             const absl::Status s =
-                 without_gil([&] { return st.pool->fill(n); });
-             if (!s.ok()) throw std::runtime_error(std::string(s.message()));
-           })
+          py::arg("timeout") = py::none(), kProfiled)
+      .def(
+          "fill",
+          [](State& st, int n) {
+            const absl::Status s =
+                without_gil([&] { return st.pool->fill(n); });
+            if (!s.ok()) throw std::runtime_error(std::string(s.message()));
+          },
+          kProfiled)
       .def("stats", [](const State& st) { return stats_of(*st.pool); })
-      .def("close", [](State& st) { without_gil([&] { st.pool->close(); }); })
+      .def(
+          "close", [](State& st) { without_gil([&] { st.pool->close(); }); },
+          kProfiled)
       .def("_parked", [](State& st) {
         return static_cast<int>(st.pool->stats().waiters);
       });

@@ -270,14 +270,15 @@ void bind_rw_lock(py::module_& m, const char* name) {
   using P = PyRWLock<M>;
   py::class_<P>(m, name)
       .def(py::init<>())
-      .def("lock", &P::lock)
+      .def("lock", &P::lock, kProfiled)
       .def("try_lock", &P::try_lock)
-      .def("try_lock_for", &P::try_lock_for, arg("seconds"))
-      .def("unlock", &P::unlock)
-      .def("lock_shared", &P::lock_shared)
+      .def("try_lock_for", &P::try_lock_for, arg("seconds"), kProfiled)
+      .def("unlock", &P::unlock, kProfiled)
+      .def("lock_shared", &P::lock_shared, kProfiled)
       .def("try_lock_shared", &P::try_lock_shared)
-      .def("try_lock_shared_for", &P::try_lock_shared_for, arg("seconds"))
-      .def("unlock_shared", &P::unlock_shared)
+      .def("try_lock_shared_for", &P::try_lock_shared_for, arg("seconds"),
+           kProfiled)
+      .def("unlock_shared", &P::unlock_shared, kProfiled)
       .def("write_locked", [](const P& p) { return p.writer.has_value(); })
       .def("readers", &P::reader_count)
       // Central waits only: a DistributedRWMutex writer draining a biased
@@ -474,9 +475,6 @@ struct PyOnce {
 
 void bind_sync(py::module_& m) {
   using py::arg;
-  // Calls that can wait or make a contended release: their sampled profile
-  // events carry the caller's Python frames (python_frames.h).
-  const py::call_guard<ProfiledCall> kProfiled;
 
   main_thread_ident() = py::module_::import("threading")
                             .attr("main_thread")()

@@ -17,7 +17,7 @@ import pytest
 
 import contend
 from contend import profile
-from sync_testing import start
+from sync_testing import STATE_TIMEOUT, start, wait_parked
 
 # ------------------------------------------------------------------ decoder
 
@@ -357,6 +357,220 @@ def test_profile_stubs_match_the_module():
         native = getattr(_native.profile, sub.name)
         have = {m for m in vars(native) if not m.startswith("__") and m != "_pybind11_conduit_v1_"}
         assert members(sub.body) == have, (sub.name, members(sub.body), have)
+
+
+# ------------------------------------------- Python frames on every type
+# Each workload below runs in uniquely named module-level functions (their
+# qualname is their name); the assertions look for those names in the
+# sampled events of the type's kind. Holders release once their waiters
+# are parked (sync_testing.wait_parked); KeyedMutex, which has no parked
+# count, repeats its round until the profiles show a contended one.
+
+
+def sites(samples: list[PprofSample], function: str, kind_prefix: str) -> list[PprofSample]:
+    """The samples naming `function` whose kind label starts with kind_prefix."""
+    return [s for s in with_function(samples, function)
+            if s.labels.get("kind", "").startswith(kind_prefix)]
+
+
+def assert_site(samples: list[PprofSample], function: str, kind_prefix: str) -> None:
+    assert sites(samples, function, kind_prefix), (
+        function, kind_prefix, [(s.labels.get("kind"), names(s)) for s in samples])
+
+
+def joined(t: threading.Thread) -> None:
+    t.join(STATE_TIMEOUT)
+    assert not t.is_alive(), "the waiter did not finish"
+
+
+def python_rw_write_waiter(rw) -> None:
+    with rw.write_lock(timeout=STATE_TIMEOUT):
+        pass
+
+
+def python_rw_read_waiter(rw) -> None:
+    with rw.read_lock(timeout=STATE_TIMEOUT):
+        pass
+
+
+def python_rw_write_holder(rw, *waiters) -> None:
+    # Releases only once every waiter is parked: a contended release.
+    with rw.write_lock(timeout=STATE_TIMEOUT):
+        threads = [start(w, rw) for w in waiters]
+        wait_parked(rw, len(waiters))
+    for t in threads:
+        joined(t)
+
+
+def python_rw_read_holder(rw, waiter) -> None:
+    with rw.read_lock(timeout=STATE_TIMEOUT):
+        t = start(waiter, rw)
+        wait_parked(rw, 1)
+    joined(t)
+
+
+def test_rwmutex_writer_contention_names_the_python_functions(profiling):
+    rw = contend.RWMutex()
+    python_rw_write_holder(rw, python_rw_write_waiter)
+    assert_site(decode(profile.write_mutex_profile()), "python_rw_write_holder", "RWMutex")
+    assert_site(decode(profile.write_block_profile()), "python_rw_write_waiter", "RWMutex.write")
+
+
+def test_rwmutex_reader_vs_writer_names_the_python_functions(profiling):
+    rw = contend.RWMutex()
+    python_rw_read_holder(rw, python_rw_write_waiter)  # a writer waits for a reader
+    python_rw_write_holder(rw, python_rw_read_waiter)  # a reader waits for a writer
+    mutex = decode(profile.write_mutex_profile())
+    assert_site(mutex, "python_rw_read_holder", "RWMutex")
+    assert_site(mutex, "python_rw_write_holder", "RWMutex")
+    block = decode(profile.write_block_profile())
+    assert_site(block, "python_rw_write_waiter", "RWMutex.write")
+    assert_site(block, "python_rw_read_waiter", "RWMutex.read")
+
+
+def test_distributed_rwmutex_names_the_python_functions(profiling):
+    rw = contend.DistributedRWMutex()
+    # A writer and a reader parked behind a writer (central waits).
+    python_rw_write_holder(rw, python_rw_write_waiter, python_rw_read_waiter)
+    assert_site(decode(profile.write_mutex_profile()), "python_rw_write_holder", "RWMutex")
+    block = decode(profile.write_block_profile())
+    assert_site(block, "python_rw_write_waiter", "RWMutex.write")
+    assert_site(block, "python_rw_read_waiter", "RWMutex.read")
+
+
+def python_chan_blocked_receiver(ch, out: list) -> None:
+    out.append(ch.get(timeout=STATE_TIMEOUT))
+
+
+def python_chan_blocked_sender(ch) -> None:
+    ch.put("sent", timeout=STATE_TIMEOUT)
+
+
+def python_chan_blocked_selector(ch, out: list) -> None:
+    out.append(contend.select(contend.recv(ch), timeout=STATE_TIMEOUT))
+
+
+def test_chan_blocked_recv_send_and_select_name_the_python_functions(profiling):
+    ch: contend.Chan[str] = contend.Chan(0)
+    got: list = []
+    t = start(python_chan_blocked_receiver, ch, got)
+    wait_parked(ch, 1)
+    ch.put("a", timeout=STATE_TIMEOUT)
+    joined(t)
+    t = start(python_chan_blocked_sender, ch)
+    wait_parked(ch, 1)
+    assert ch.get(timeout=STATE_TIMEOUT) == "sent"
+    t2 = start(python_chan_blocked_selector, ch, got)
+    wait_parked(ch, 1)
+    ch.put("b", timeout=STATE_TIMEOUT)
+    joined(t)
+    joined(t2)
+    assert got == ["a", (0, "b")]
+    block = decode(profile.write_block_profile())
+    for function in ("python_chan_blocked_receiver", "python_chan_blocked_sender",
+                     "python_chan_blocked_selector"):
+        assert_site(block, function, "Chan")
+
+
+def python_chan_recv_on_main_thread(ch) -> str:
+    return ch.get(timeout=STATE_TIMEOUT)
+
+
+def test_a_sliced_main_thread_chan_recv_is_one_event_with_the_callers_stack(profiling):
+    # On the main thread a blocking recv waits in 50 ms slices (Ctrl-C):
+    # one block-profile event, charged to the caller's Python stack.
+    assert threading.current_thread() is threading.main_thread()
+    ch: contend.Chan[str] = contend.Chan(0)
+
+    def send_when_parked():
+        wait_parked(ch, 1)
+        time.sleep(0.2)  # several slices; the assertions hold either way
+        ch.put("x", timeout=STATE_TIMEOUT)
+
+    t = start(send_when_parked)
+    assert python_chan_recv_on_main_thread(ch) == "x"
+    joined(t)
+    mine = sites(decode(profile.write_block_profile()), "python_chan_recv_on_main_thread", "Chan")
+    assert len(mine) == 1, [names(s) for s in mine]
+    assert mine[0].count == 1
+
+
+def python_keyed_waiter(km, calling: threading.Event) -> None:
+    calling.set()
+    with km.lock("k", timeout=STATE_TIMEOUT):
+        pass
+
+
+def python_keyed_holder(km, calling: threading.Event, done: threading.Event,
+                        hold: float) -> None:
+    with km.lock("k", timeout=STATE_TIMEOUT):
+        t = start(python_keyed_waiter, km, calling)
+        calling.wait(STATE_TIMEOUT)
+        # KeyedMutex has no parked count: the hold only makes the waiter park
+        # more likely; whether it did is read from the profile (the caller
+        # repeats with longer holds until a contended round was recorded).
+        done.wait(hold)
+    joined(t)
+
+
+def test_keyed_mutex_names_the_python_functions(profiling):
+    km = contend.KeyedMutex()
+    hold = 0.02
+    deadline = time.monotonic() + STATE_TIMEOUT
+    while True:
+        python_keyed_holder(km, threading.Event(), threading.Event(), hold)
+        block = decode(profile.write_block_profile())
+        mutex = decode(profile.write_mutex_profile())
+        waits = [s for s in block if s.labels.get("kind") == "Mutex"]
+        releases = [s for s in mutex if s.labels.get("kind") == "Mutex"]
+        if waits and releases:
+            break
+        assert time.monotonic() < deadline, "no contended round was recorded"
+        hold *= 2
+    assert_site(block, "python_keyed_waiter", "Mutex")
+    assert_site(mutex, "python_keyed_holder", "Mutex")
+
+
+def python_pool_blocked_acquirer(pool) -> None:
+    with pool.acquire(timeout=STATE_TIMEOUT):
+        pass
+
+
+def python_pool_releaser(lease) -> None:
+    lease.release()
+
+
+def python_pool_acquire_on_main_thread(pool) -> None:
+    with pool.acquire(timeout=STATE_TIMEOUT):
+        pass
+
+
+def test_resource_pool_blocked_acquire_names_the_python_function(profiling):
+    pool = contend.ResourcePool(object, max_open=1)
+    try:
+        # A worker thread: one native wait.
+        lease = pool.acquire(timeout=STATE_TIMEOUT)
+        t = start(python_pool_blocked_acquirer, pool)
+        wait_parked(pool, 1)
+        python_pool_releaser(lease)
+        joined(t)
+        # The main thread: the wait runs on a helper thread, charged to the
+        # caller's Python stack.
+        assert threading.current_thread() is threading.main_thread()
+        lease = pool.acquire(timeout=STATE_TIMEOUT)
+
+        def release_when_parked():
+            wait_parked(pool, 1)
+            python_pool_releaser(lease)
+
+        r = start(release_when_parked)
+        python_pool_acquire_on_main_thread(pool)
+        joined(r)
+    finally:
+        pool.close()
+    block = decode(profile.write_block_profile())
+    assert_site(block, "python_pool_blocked_acquirer", "ResourcePool")
+    assert_site(block, "python_pool_acquire_on_main_thread", "ResourcePool")
 
 
 def _go() -> str | None:
