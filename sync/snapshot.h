@@ -34,6 +34,12 @@ namespace contend {
 //   during the call and keeps it alive until the Guard is destroyed (even
 //   past the Snapshot's own destruction).
 // - load_shared(): the same, as a shared_ptr<const T> for long-lived holders.
+// - Reader(s).load(): for a hot loop on one thread. A Reader owns one hazard
+//   slot for its whole life; load() Requires: `s` is not destroyed yet.
+//   Guarantees: the returned reference is to a value published at some point
+//   during the call, and stays valid until the Reader's next load(), reset()
+//   or destruction (even past the Snapshot's own destruction). A Reader pins
+//   at most one value: the last one it loaded, until reset().
 // - store(v): publishes v. store(unique_ptr) Requires: non-null.
 // - compare_and_swap(expected, desired): publishes desired and returns true
 //   iff the published value is the object at `expected` (an address from a
@@ -57,13 +63,17 @@ namespace contend {
 // never block readers; concurrent writers retry (update) or fail (CAS).
 //
 // Misuse: a null unique_ptr passed to the constructor, store or
-// compare_and_swap terminates ("contend: Snapshot::store: null value"); always
-// checked. Dereferencing a Guard after moving from it is undefined.
+// compare_and_swap terminates ("contend: Snapshot::store: null value"); so
+// does load() on a moved-from Reader ("contend: Snapshot::Reader::load:
+// moved-from Reader"); both always checked. Dereferencing a Guard after
+// moving from it is undefined.
 //
 // Cost: sizeof(Snapshot<T>) == sizeof(void*). load(): no shared write and no
 // lock -- one store to the caller's own hazard slot, a compiler barrier and
 // an acquire load of the cell (plus two thread-local accesses); a Guard's
-// destructor one more store to the slot. load_shared() adds an atomic
+// destructor one more store to the slot. Reader::load(): the slot store, the
+// compiler barrier and the reload only (no thread-local bookkeeping, no
+// clearing store). load_shared() adds an atomic
 // reference-count increment (a shared write). store(): two allocations (the
 // value's shared control block and a node), one exchange, and a retire (every
 // R retires a scan: sync/internal/hazard_pointer.h). Numbers:
@@ -76,6 +86,9 @@ namespace contend {
 //   use(cfg->limit);
 //   // a writer:
 //   config.update([](Config& c) { c.limit = 20; });
+//   // a hot loop on one thread:
+//   contend::Snapshot<Config>::Reader reader(config);
+//   for (const Request& r : batch) handle(r, reader.load().limit);
 template <class T>
 class Snapshot {
   static_assert(std::is_object_v<T> && !std::is_const_v<T>,
@@ -110,6 +123,37 @@ class Snapshot {
         : hp_(std::move(hp)), node_(n) {}
     internal::HazardPointer hp_;
     Node* node_;
+  };
+
+  // A reader with its own hazard slot, bound to one Snapshot. Movable, not
+  // copyable; used by one thread at a time.
+  class Reader {
+   public:
+    explicit Reader(const Snapshot& s)
+        : s_(&s), hp_(internal::make_hazard_pointer()) {}
+    Reader(Reader&&) noexcept = default;
+    Reader& operator=(Reader&&) noexcept = default;
+    Reader(const Reader&) = delete;
+    Reader& operator=(const Reader&) = delete;
+    ~Reader() = default;
+
+    // The current value; valid until the next load(), reset() or ~Reader.
+    [[nodiscard]] const T& load() {
+      if (ABSL_PREDICT_FALSE(hp_.empty())) {
+        internal::fatal("contend: Snapshot::Reader::load: moved-from Reader");
+      }
+      // protect(): its acquire reload pairs with the release of the
+      // exchange or CAS that published the node; it replaces the previous
+      // protection, so the value last returned may now be reclaimed.
+      return *hp_.protect(s_->cell_)->value;
+    }
+
+    // Ends the protection of the value last loaded.
+    void reset() noexcept { hp_.reset_protection(); }
+
+   private:
+    const Snapshot* s_;
+    internal::HazardPointer hp_;
   };
 
   explicit Snapshot(T initial)

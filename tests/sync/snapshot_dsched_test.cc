@@ -70,6 +70,35 @@ DSCHED_SCENARIO("snapshot_store_vs_load", [](Env& env) {
   internal::hazard_reclaim();
 });
 
+// A Reader's value stays live until its next load, while a writer stores and
+// reclaims; its loads never go back in time.
+DSCHED_SCENARIO("snapshot_reader_vs_store", [](Env& env) {
+  internal::same_hazard_domain_every_run();
+  auto s = std::make_shared<Snapshot<Value>>(std::make_unique<Value>(0));
+  env.spawn([s] {
+    {
+      Snapshot<Value>::Reader r(*s);
+      const Value& first = r.load();
+      const int a = first.get();
+      DSCHED_CHECK(first.get() == a);  // still live after any interleaving
+      const int b = r.load().get();
+      DSCHED_CHECK(b >= a);
+    }
+    internal::hazard_thread_detach();
+  });
+  env.spawn([s] {
+    for (int i = 1; i <= 2; ++i) {
+      s->store(std::make_unique<Value>(i));
+      internal::hazard_reclaim();
+    }
+    internal::hazard_thread_detach();
+  });
+  env.run();
+  DSCHED_CHECK(s->load()->get() == 2);
+  s.reset();
+  internal::hazard_reclaim();
+});
+
 // Two update()s and a compare_and_swap race: no increment is lost, and the
 // losing CAS leaves the value alone.
 DSCHED_SCENARIO("snapshot_update_vs_update", [](Env& env) {

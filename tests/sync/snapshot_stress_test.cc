@@ -1,9 +1,9 @@
 // Copyright 2026 The contend Authors.
 //
-// Snapshot<T> under contention: readers check that every loaded value is one
-// a writer published whole (plain fields, so TSan reports a missing
-// happens-before and ASan a reclaimed value), and concurrent update()s lose
-// no increment (the RCU loop's compare-and-swap).
+// Snapshot<T> under contention: readers (through a Guard, load_shared and a
+// Reader) check that every loaded value is one a writer published whole (plain
+// fields, so TSan reports a missing happens-before and ASan a reclaimed value),
+// and concurrent update()s lose no increment (the RCU loop's compare-and-swap).
 
 #include <atomic>
 #include <cstdint>
@@ -38,14 +38,20 @@ TEST(SnapshotStress, ReadersSeeWholeValuesWhileWritersStore) {
   for (int r = 0; r < 3; ++r) {
     auto& me = watchdog.slot("reader " + std::to_string(r));
     threads.emplace_back([&, r] {
+      Snapshot<Pair>::Reader reader(s);
       int64_t last = 0;
       while (!stop.load(std::memory_order_relaxed)) {
         me.set_state("load()");
-        if (r % 2 == 0) {
+        if (r == 0) {
           auto g = s.load();
           if (g->b != 2 * g->a || g->payload.at(0) != g->a) torn = true;
           if (g->a < last) torn = true;  // one writer: values only grow
           last = g->a;
+        } else if (r == 2) {
+          const Pair& p = reader.load();
+          if (p.b != 2 * p.a || p.payload.at(0) != p.a) torn = true;
+          if (p.a < last) torn = true;
+          last = p.a;
         } else {
           auto sp = s.load_shared();
           if (sp->b != 2 * sp->a || sp->payload.at(0) != sp->a) torn = true;
