@@ -2,20 +2,26 @@
 
 The extension is compiled from the same files as Bazel's
 //python/contend:_native.so: sync/, sync/internal/, shard/sharded_counter.cc,
-shard/distributed_rw_mutex.cc and shard/internal/, profile/ (without the HTTP
-debug server), the lab engine in bench/lab/ (without its CLI) with the calibrated busy work
-of bench/sync/busy_work.cc, and the bindings
-in python/contend/ (with the header-only pool/resource_pool.h). Abseil comes from the system (Debian libabsl-dev, or any
-install whose headers and libabsl_*.so are on the default search paths;
-ABSL_PREFIX=/opt/absl points elsewhere); its flags come from pkg-config when it
-knows Abseil, from a hand list otherwise. zlib and elfutils libdw (file:line)
-come from the system too.
+shard/distributed_rw_mutex.cc and shard/internal/, profile/ (with the
+/debug/pprof HTTP server), the lab engine in bench/lab/ (without its CLI) with
+the calibrated busy work of bench/sync/busy_work.cc, and the bindings in
+python/contend/ (with the header-only pool/resource_pool.h). Abseil comes from
+the system (Debian libabsl-dev, or any install whose headers and libabsl_*.so
+are on the default search paths; ABSL_PREFIX=/opt/absl points elsewhere); its
+flags come from pkg-config when it knows Abseil, from a hand list otherwise.
+zlib and elfutils libdw (file:line) come from the system too. cpp-httplib
+(Debian libcpp-httplib-dev, a compiled library) comes from pkg-config
+cpp-httplib, whose CPPHTTPLIB_* macros every includer of <httplib.h> must share
+with the library; where pkg-config does not know it, the module is built
+without profile/debug_server.cc and contend.profile.serve_debug raises
+RuntimeError naming the package.
 """
 
 import glob
 import shlex
 import subprocess
 import os
+import sys
 
 from pybind11.setup_helpers import ParallelCompile, Pybind11Extension, build_ext
 from setuptools import setup
@@ -35,9 +41,10 @@ SOURCES = [
     "python/contend/*.cc",
 ]
 EXCLUDE = {
-    "profile/debug_server.cc",  # the HTTP endpoint is opt-in, never in the module
     "bench/lab/lab_main.cc",  # the lab CLI's main()
 }
+# Compiled only with cpp-httplib (httplib_flags()).
+DEBUG_SERVER = "profile/debug_server.cc"
 
 # The Abseil components the sources include (absl/<component>/...), as
 # pkg-config modules; pkg-config adds the libraries they depend on.
@@ -81,26 +88,56 @@ def absl_flags():
             [f for f in cflags if not f.startswith("-I")])
 
 
-def sources():
+def httplib_flags():
+    """(extra_compile_args, library_dirs, libraries) for cpp-httplib from
+    pkg-config, or None
+    when pkg-config (or its cpp-httplib module) is missing."""
+    try:
+        cflags = shlex.split(subprocess.check_output(
+            ["pkg-config", "--cflags", "cpp-httplib"], text=True,
+            stderr=subprocess.DEVNULL))
+        libs = shlex.split(subprocess.check_output(
+            ["pkg-config", "--libs", "cpp-httplib"], text=True))
+    except (OSError, subprocess.CalledProcessError):
+        return None
+    return (cflags, [f[2:] for f in libs if f.startswith("-L")],
+            [f[2:] for f in libs if f.startswith("-l")])
+
+
+def sources(exclude):
     out = []
     for pattern in SOURCES:
         for path in sorted(glob.glob(os.path.join(ROOT, pattern))):
             rel = os.path.relpath(path, ROOT)
-            if rel not in EXCLUDE:
+            if rel not in exclude:
                 out.append(rel)
     return out
 
 
 absl_includes, absl_libdirs, absl_libs, absl_cflags = absl_flags()
+httplib = httplib_flags()
+if httplib is None:
+    print("contend: setup.py: pkg-config knows no cpp-httplib (Debian: "
+          "libcpp-httplib-dev); building without contend.profile.serve_debug",
+          file=sys.stderr)
+    httplib_cflags, httplib_libdirs, httplib_libs = [], [], []
+    exclude = EXCLUDE | {DEBUG_SERVER}
+    debug_server = "0"
+else:
+    httplib_cflags, httplib_libdirs, httplib_libs = httplib
+    exclude = EXCLUDE
+    debug_server = "1"
 
 ext = Pybind11Extension(
     "contend._native",
-    sources(),
+    sources(exclude),
     include_dirs=[ROOT] + absl_includes,
-    library_dirs=absl_libdirs,
-    libraries=absl_libs + ["z", "dw", "elf"],
-    define_macros=[("NDEBUG", "1")],
-    extra_compile_args=["-fno-omit-frame-pointer", "-pthread", "-O2"] + absl_cflags,
+    library_dirs=absl_libdirs + httplib_libdirs,
+    libraries=absl_libs + httplib_libs + ["z", "dw", "elf"],
+    # CONTEND_PYTHON_DEBUG_SERVER: debug_server_bindings.cc binds serve_debug.
+    define_macros=[("NDEBUG", "1"), ("CONTEND_PYTHON_DEBUG_SERVER", debug_server)],
+    extra_compile_args=(["-fno-omit-frame-pointer", "-pthread", "-O2"] + absl_cflags
+                        + httplib_cflags),
     extra_link_args=["-pthread"],
     cxx_std=20,
 )

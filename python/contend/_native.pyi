@@ -170,13 +170,13 @@ class profile:  # submodule contend._native.profile
     class Analysis:
         mutex: profile.ProfileAnalysis
         block: profile.ProfileAnalysis
-    class DebugServer:  # Bazel-built module only (setup.py leaves it out)
+    class DebugServer:  # absent from a module built without cpp-httplib
         def port(self) -> int: ...
         def stop(self) -> None: ...
     @staticmethod
     def analyze(top: int = ...) -> profile.Analysis: ...
     @staticmethod
-    def serve_debug(port: int) -> profile.DebugServer: ...  # Bazel-built only
+    def serve_debug(port: int) -> profile.DebugServer: ...  # needs cpp-httplib
 
 class InFlight:
     def __init__(self) -> None: ...

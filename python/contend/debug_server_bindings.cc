@@ -1,10 +1,11 @@
 // Copyright 2026 The contend Authors.
 //
 // contend._native.profile.serve_debug: profile/debug_server.h's /debug/pprof
-// endpoint from Python. Built into the module by Bazel
-// (CONTEND_PYTHON_DEBUG_SERVER, which links cpp-httplib); setup.py leaves the
-// HTTP server out of the pip-built module (no cpp-httplib dependency for
-// users), where serve_debug is absent and contend.profile.serve_debug says so.
+// endpoint from Python, bound when CONTEND_PYTHON_DEBUG_SERVER is 1 (the
+// module then links profile/debug_server.cc and cpp-httplib). Bazel always
+// sets it; setup.py sets it where pkg-config knows cpp-httplib and sets 0
+// otherwise, where serve_debug is absent and contend.profile.serve_debug
+// says so.
 
 #include <pybind11/pybind11.h>
 

@@ -185,12 +185,13 @@ def serve_debug(port: int = 0) -> DebugServer:
     ``?seconds=N`` deltas and ``?debug=1`` text) on 127.0.0.1:``port``; 0
     picks a free port (read it back from ``.port``). Raises ``OSError`` if the
     port cannot be bound, ``RuntimeError`` if this build of the module has no
-    HTTP server (the pip-built module leaves it out; the Bazel build has it)."""
+    HTTP server (setup.py builds it only where pkg-config knows cpp-httplib)."""
     if isinstance(port, bool) or not isinstance(port, int):
         raise TypeError("contend: serve_debug: port must be an int")
     serve = getattr(_native.profile, "serve_debug", None)
     if serve is None:
         raise RuntimeError(
             "contend: serve_debug: this contend._native was built without the HTTP "
-            "server (setup.py leaves cpp-httplib out); build it with Bazel")
+            "server: pkg-config knew no cpp-httplib when it was built; install "
+            "libcpp-httplib-dev (Debian) and reinstall contend")
     return DebugServer(serve(port))

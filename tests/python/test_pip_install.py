@@ -2,7 +2,8 @@
 tree, `python3 -m build --no-isolation --sdist` makes an sdist that holds
 every source setup.py compiles (MANIFEST.in); a wheel is built from that
 sdist alone (`python3 -m build --no-isolation --wheel` in the unpacked sdist),
-installed into a fresh venv, and the installed package imports and works."""
+installed into a fresh venv, and the installed package imports and works,
+its /debug/pprof server (contend.profile.serve_debug) included."""
 
 from __future__ import annotations
 
@@ -115,6 +116,24 @@ def test_sdist_wheel_venv_install(tmp_path):
         assert os.path.isfile(os.path.join(os.path.dirname(lab.__file__),
                                            "experiments", "__init__.py"))
         assert contend.lab.cli.main(["--list"]) == 0
+        # The pip-built module has the /debug/pprof HTTP server (setup.py
+        # compiles profile/debug_server.cc against cpp-httplib).
+        import urllib.request
+        from contend import profile
+        with profile.serve_debug(0) as server:
+            base = f"http://127.0.0.1:{server.port}/debug/pprof/"
+            with urllib.request.urlopen(base, timeout=30) as response:
+                assert response.status == 200, response.status
+                assert b"contend /debug/pprof/" in response.read()
+            with urllib.request.urlopen(base + "mutex?debug=1", timeout=30) as response:
+                assert response.status == 200, response.status
+                assert response.read().startswith(b"--- mutex:\n")
+        try:
+            urllib.request.urlopen(base, timeout=5)
+        except OSError:
+            pass
+        else:
+            raise AssertionError("the stopped server still answers")
         print("installed-ok")
     """)
     # Run from outside the source tree so only the installed copy is found.

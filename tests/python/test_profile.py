@@ -307,7 +307,8 @@ def test_serve_debug_serves_the_mutex_profile_over_http(profiling):
     import urllib.request
 
     if not hasattr(contend._native.profile, "serve_debug"):
-        pytest.skip("this contend._native has no HTTP server (the setup.py build)")
+        pytest.skip("this contend._native has no HTTP server "
+                    "(built without cpp-httplib)")
     contended_workload(rounds=5)
     with profile.serve_debug(0) as server:
         assert isinstance(server, profile.DebugServer) and server.port > 0
