@@ -90,8 +90,8 @@ def absl_flags():
 
 def httplib_flags():
     """(extra_compile_args, library_dirs, libraries) for cpp-httplib from
-    pkg-config, or None
-    when pkg-config (or its cpp-httplib module) is missing."""
+    pkg-config, or None when pkg-config (or its cpp-httplib module) is
+    missing."""
     try:
         cflags = shlex.split(subprocess.check_output(
             ["pkg-config", "--cflags", "cpp-httplib"], text=True,
