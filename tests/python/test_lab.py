@@ -144,19 +144,110 @@ def test_profile_capture_names_the_workload():
 
 
 def test_quick_matrix_tables():
-    rep = lab.matrix(quick=True, experiments=("rw", "seed", "crossover"),
+    rep = lab.matrix(quick=True, experiments=("rw", "article", "crossover"),
                      duration=0.01, profile=False)
     assert len(rep.rw_table) == 8
     assert {c.share_bucket for c in rep.rw_table} == {">99%", "95-99%", "70-95%", "<70%"}
     for c in rep.rw_table:
         assert c.measured in ("Mutex", "RWMutex")
         assert c.speedup == pytest.approx(c.rwmutex_ops_per_sec / c.mutex_ops_per_sec)
-    assert {(r.primitive, r.critical_ns) for r in rep.seed_table} >= {
+    assert {(r.primitive, r.critical_ns) for r in rep.article_table} >= {
         ("mutex", 50), ("rwmutex", 50), ("mutex", 5000), ("rwmutex", 5000)}
     c = rep.crossover
     assert c is not None and len(c.points) == 3
     text = rep.tables_text()
     assert "(a)" in text and "(b)" in text and "(c)" in text
+
+
+def test_article_names_and_their_deprecated_spellings(tmp_path):
+    rep = lab.matrix(quick=True, experiments=("rw", "article"), duration=0.01,
+                     profile=False)
+    rows = {(r.primitive, r.critical_ns): r for r in rep.article_table}
+    assert rows[("mutex", 50)].article_ns_per_op == lab.ARTICLE_TABLE_NS[("mutex", 50)]
+    assert rows[("rwmutex", 5000)].article_ns_per_op == 1130.0
+    for c in rep.rw_table:
+        assert c.article_choice == lab.article_recommendation(c.share_bucket, c.hold_bucket)
+    assert "Article says" in rep.tables_text()
+
+    # Module-level names of contend.lab and contend.lab.model.
+    from contend.lab import model
+    for old, new in [("SEED_CROSSOVER_NS", "ARTICLE_CROSSOVER_NS"),
+                     ("SEED_HOLD_BUCKETS", "ARTICLE_HOLD_BUCKETS"),
+                     ("SEED_SHARE_BUCKETS", "ARTICLE_SHARE_BUCKETS"),
+                     ("SEED_TABLE_NS", "ARTICLE_TABLE_NS"),
+                     ("SeedRow", "ArticleRow"),
+                     ("seed_recommendation", "article_recommendation")]:
+        for mod in (lab, model):
+            with pytest.warns(DeprecationWarning, match=f"{mod.__name__}.{old} is "
+                              f"deprecated; use {mod.__name__}.{new}"):
+                assert getattr(mod, old) is getattr(mod, new)
+            assert old not in mod.__all__ and new in model.__all__
+    with pytest.warns(DeprecationWarning, match="SeedRow"):
+        from contend.lab import SeedRow
+    assert SeedRow is lab.ArticleRow
+    with pytest.raises(AttributeError, match="no attribute 'SEED_NOPE'"):
+        lab.SEED_NOPE
+
+    # Attributes of the table rows, the report and the config.
+    row = rep.article_table[0]
+    with pytest.warns(DeprecationWarning, match="ArticleRow.seed_ns_per_op is deprecated"):
+        assert row.seed_ns_per_op == row.article_ns_per_op
+    with pytest.warns(DeprecationWarning, match="RwCell.seed is deprecated"):
+        assert rep.rw_table[0].seed == rep.rw_table[0].article_choice
+    with pytest.warns(DeprecationWarning, match="MatrixReport.seed_table is deprecated"):
+        assert rep.seed_table is rep.article_table
+    with pytest.warns(DeprecationWarning, match="MatrixConfig.seed_primitives is deprecated"):
+        assert rep.config.seed_primitives == rep.config.article_primitives
+    with pytest.warns(DeprecationWarning, match=r"MatrixConfig\(seed_primitives=...\)"):
+        cfg = lab.MatrixConfig(seed_primitives=("mutex",))
+    assert cfg == lab.MatrixConfig(article_primitives=("mutex",))
+    with pytest.warns(DeprecationWarning, match=r"seed_primitives"):
+        assert lab.MatrixConfig.quick(seed_primitives=("mutex",)).article_primitives == ("mutex",)
+
+    # The experiment's old name runs the same experiment.
+    with pytest.warns(DeprecationWarning, match="experiment 'seed' is deprecated; use 'article'"):
+        old = lab.matrix(quick=True, experiments=("seed",), duration=0.01, profile=False)
+    assert old.config.experiments == ("article",)
+    assert ({(r.primitive, r.critical_ns, r.article_ns_per_op) for r in old.article_table}
+            == {(r.primitive, r.critical_ns, r.article_ns_per_op) for r in rep.article_table})
+
+
+def _canon(doc):
+    # Key order aside, and NaN (not measured) equal to NaN.
+    return json.dumps(doc, sort_keys=True)
+
+
+def test_results_json_reads_back_in_both_formats(tmp_path):
+    from contend.lab import report
+
+    rep = lab.matrix(quick=True, experiments=("rw", "article"), duration=0.01,
+                     profile=False)
+    report.write_outputs(rep, str(tmp_path))
+    new = json.loads((tmp_path / "results.json").read_text())
+    assert "article_table" in new and "seed_table" not in new
+    assert new["article_table"][0]["article_ns_per_op"] is not None
+    assert new["rw_table"][0]["article_choice"]
+    assert new["config"]["experiments"] == ["rw", "article"]
+    assert _canon(report.load_results(str(tmp_path / "results.json"))) == _canon(new)
+
+    # The same run in the older format: seed_table, seed_ns_per_op, RwCell
+    # seed, seed_primitives, experiment "seed".
+    old = json.loads((tmp_path / "results.json").read_text())
+    old["seed_table"] = old.pop("article_table")
+    for r in old["seed_table"]:
+        r["seed_ns_per_op"] = r.pop("article_ns_per_op")
+    for c in old["rw_table"]:
+        c["seed"] = c.pop("article_choice")
+    old["config"]["seed_primitives"] = old["config"].pop("article_primitives")
+    old["config"]["experiments"] = ["rw", "seed"]
+    path = tmp_path / "old.json"
+    path.write_text(json.dumps(old, indent=1))
+    assert "seed_table" in path.read_text()
+    loaded = report.load_results(str(path))
+    assert _canon(loaded) == _canon(new)
+    row = loaded["article_table"][0]
+    assert row["article_ns_per_op"] == lab.ARTICLE_TABLE_NS.get(
+        (row["primitive"], row["critical_ns"]))
 
 
 def _demo_experiment(**kw):
@@ -175,7 +266,7 @@ def test_registered_experiment_gets_a_table(monkeypatch, tmp_path):
 
     monkeypatch.setattr(decision, "registered", lambda: (_demo_experiment(),))
     rep = lab.matrix(quick=True, experiments=("demo",), duration=0.01, profile=False)
-    assert not rep.rw_table and not rep.seed_table and not rep.crossovers
+    assert not rep.rw_table and not rep.article_table and not rep.crossovers
     (c,) = rep.comparisons
     assert c.display_names == ("contend::Mutex", "std::mutex")
     assert [r.point["threads"] for r in c.rows] == [1, 2]

@@ -38,6 +38,8 @@ def test_quick_lab_writes_report(tmp_path):
     assert expected <= files, files
     doc = json.loads((out / "results.json").read_text())
     assert len(doc["rw_table"]) == 8 and doc["results"]
+    assert {(r["primitive"], r["critical_ns"]) for r in doc["article_table"]} >= {
+        ("mutex", 50), ("rwmutex", 5000)}
     with open(out / "results.csv", newline="") as f:
         rows = list(csv.DictReader(f))
     assert len(rows) == len(doc["results"])
@@ -49,6 +51,36 @@ def test_quick_lab_writes_report(tmp_path):
         data = gzip.decompress((out / "mutex.pb.gz").read_bytes())
         assert data, "empty mutex profile"
         assert "profile.txt" in files
+
+
+def _lab(tmp_path, *flags):
+    return subprocess.run(
+        [sys.executable, "-m", "contend", "lab", "--quick", "--duration=0.01",
+         "--no-profile", f"--out={tmp_path / 'lab-out'}", *flags],
+        cwd=str(tmp_path), text=True, stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=dict(os.environ, MPLBACKEND="Agg", MPLCONFIGDIR=str(tmp_path)))
+
+
+def test_article_experiment_and_its_deprecated_name(tmp_path):
+    new = _lab(tmp_path, "--experiments=article")
+    assert new.returncode == 0, new.stderr
+    assert "(b) 4 readers + 1 writer" in new.stdout and "(a)" not in new.stdout
+    assert "deprecated" not in new.stderr
+    doc = json.loads((tmp_path / "lab-out" / "results.json").read_text())
+    assert doc["config"]["experiments"] == ["article"] and doc["article_table"]
+
+    old = _lab(tmp_path, "--experiments=seed")
+    assert old.returncode == 0, old.stderr
+    assert ("tools/lab: experiment 'seed' is deprecated and will be removed; "
+            "use 'article'") in old.stderr
+    assert "(b) 4 readers + 1 writer" in old.stdout and "(a)" not in old.stdout
+    doc = json.loads((tmp_path / "lab-out" / "results.json").read_text())
+    assert doc["config"]["experiments"] == ["article"] and doc["article_table"]
+
+    help_text = subprocess.run([sys.executable, "-m", "contend", "lab", "--help"],
+                               stdout=subprocess.PIPE, text=True).stdout
+    assert "article (b:" in help_text and "seed" not in help_text
 
 
 def test_bad_flag_exits_2(tmp_path):

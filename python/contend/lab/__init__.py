@@ -41,15 +41,18 @@ Every public name is re-exported here: ``contend.lab.run(...)``,
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from contend.lab import experiments, report
 from contend.lab.decision import matrix
 from contend.lab.machine import cpu_busy_fraction, machine_info
 from contend.lab.model import (
+    ARTICLE_CROSSOVER_NS,
     ARTICLE_EXPERIMENTS,
-    SEED_CROSSOVER_NS,
-    SEED_HOLD_BUCKETS,
-    SEED_SHARE_BUCKETS,
-    SEED_TABLE_NS,
+    ARTICLE_HOLD_BUCKETS,
+    ARTICLE_SHARE_BUCKETS,
+    ARTICLE_TABLE_NS,
+    ArticleRow,
     Comparison,
     ComparisonRow,
     Crossover,
@@ -62,15 +65,16 @@ from contend.lab.model import (
     Result,
     Results,
     RwCell,
-    SeedRow,
     ThreadStats,
     Workload,
-    seed_recommendation,
+    _renamed_attr,
+    article_recommendation,
 )
 from contend.lab.report import MatrixReport
 from contend.lab.runner import calibration, primitives, run
 
 __all__ = [
+    "ArticleRow",
     "Comparison",
     "ComparisonRow",
     "Crossover",
@@ -83,7 +87,6 @@ __all__ = [
     "Result",
     "Results",
     "RwCell",
-    "SeedRow",
     "ThreadStats",
     "Workload",
     "calibration",
@@ -93,3 +96,18 @@ __all__ = [
     "primitives",
     "run",
 ]
+
+if TYPE_CHECKING:
+    from contend.lab.model import (
+        SEED_CROSSOVER_NS,
+        SEED_HOLD_BUCKETS,
+        SEED_SHARE_BUCKETS,
+        SEED_TABLE_NS,
+        SeedRow,
+        seed_recommendation,
+    )
+else:
+
+    def __getattr__(name: str) -> Any:
+        # The deprecated names of contend.lab.model, with their warning.
+        return _renamed_attr(__name__, name)

@@ -18,14 +18,14 @@ from contend.lab import report
 from contend.lab.decision import matrix
 from contend.lab.machine import cpu_busy_fraction
 from contend.lab.experiments import registered
-from contend.lab.model import ARTICLE_EXPERIMENTS, MatrixConfig
+from contend.lab.model import _RENAMED_EXPERIMENTS, ARTICLE_EXPERIMENTS, MatrixConfig
 from contend.lab.runner import primitives
 
 __all__ = ["main"]
 
 _EXPERIMENTS = {
     "rw": "rw", "a": "rw", "matrix": "rw",
-    "seed": "seed", "b": "seed", "table": "seed",
+    "article": "article", "b": "article", "table": "article",
     "crossover": "crossover", "c": "crossover",
     "scaling": "scaling", "d": "scaling", "threads": "scaling",
 }
@@ -41,7 +41,7 @@ def _parser() -> argparse.ArgumentParser:
         "--experiments",
         default=None,
         help="comma-separated subset of: rw (a: RWMutex vs Mutex by read share x "
-        "hold time), seed (b: the article's microbenchmark, 4 readers + 1 writer, "
+        "hold time), article (b: the article's microbenchmark, 4 readers + 1 writer, "
         "50 ns vs 5 us), crossover "
         "(c: hold-time sweep), scaling (throughput vs threads)"
         + "".join(f", {e.name} ({e.title})" for e in registered())
@@ -86,6 +86,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             e = e.strip()
             if not e:
                 continue
+            if e in _RENAMED_EXPERIMENTS:
+                print(f"tools/lab: experiment {e!r} is deprecated and will be "
+                      f"removed; use {_RENAMED_EXPERIMENTS[e]!r}", file=sys.stderr)
+                e = _RENAMED_EXPERIMENTS[e]
             if e not in aliases:
                 print(f"tools/lab: unknown experiment {e!r} (choose from "
                       f"{', '.join(ARTICLE_EXPERIMENTS + tuple(extra))})",

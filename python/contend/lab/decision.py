@@ -17,11 +17,12 @@ from contend.lab.machine import OtherLoad, machine_info
 from contend.lab.experiments import registered
 from contend.lab.model import (
     ARTICLE_EXPERIMENTS,
+    ARTICLE_HOLD_BUCKETS,
+    ARTICLE_SHARE_BUCKETS,
+    ARTICLE_TABLE_NS,
+    ArticleRow,
     Comparison,
     ComparisonRow,
-    SEED_HOLD_BUCKETS,
-    SEED_SHARE_BUCKETS,
-    SEED_TABLE_NS,
     Crossover,
     CrossoverPoint,
     Experiment,
@@ -30,9 +31,9 @@ from contend.lab.model import (
     Result,
     Results,
     RwCell,
-    SeedRow,
     Workload,
-    seed_recommendation,
+    _renamed_experiments,
+    article_recommendation,
 )
 from contend.lab.report import MatrixReport
 from contend.lab.runner import primitives
@@ -165,7 +166,7 @@ def matrix(
       * ``"rw"``: RWMutex vs Mutex by read share (>99%, 95-99%, 70-95%,
         <70%) x hold time (<1 us, >1 us) -- table (a), one recommendation per
         cell next to the article's.
-      * ``"seed"``: the article's 4 readers + 1 writer table at 50 ns and 5 us
+      * ``"article"``: the article's 4 readers + 1 writer table at 50 ns and 5 us
         critical sections, with std/absl peers -- table (b).
       * ``"crossover"``: hold-time sweep with 4 readers + 1 writer, the hold
         time where the reader/writer lock starts to win -- table (c).
@@ -185,6 +186,10 @@ def matrix(
         config = MatrixConfig.quick(**overrides) if quick else MatrixConfig(**overrides)
     elif overrides:
         config = dataclasses.replace(config, **overrides)
+    if config.experiments is not None:
+        renamed = _renamed_experiments(tuple(config.experiments))
+        if renamed != tuple(config.experiments):
+            config = dataclasses.replace(config, experiments=renamed)
     known = {p.name for p in primitives()}
     extra = {e.name: e for e in registered()}
     if config.experiments is None:
@@ -223,8 +228,8 @@ def matrix(
     plan: list[tuple[str, Workload]] = []
     d = config.duration
     if "rw" in config.experiments:
-        for _, share in SEED_SHARE_BUCKETS:
-            for _, hold in SEED_HOLD_BUCKETS:
+        for _, share in ARTICLE_SHARE_BUCKETS:
+            for _, hold in ARTICLE_HOLD_BUCKETS:
                 for prim in ("mutex", "rwmutex"):
                     plan.append(
                         (
@@ -250,11 +255,11 @@ def matrix(
             ops=_ops_for(d, hold, 5, config.outside_ns),
         )
 
-    if "seed" in config.experiments:
+    if "article" in config.experiments:
         for hold in (50, 5000):
-            for prim in config.seed_primitives:
+            for prim in config.article_primitives:
                 if prim in known:
-                    plan.append(("seed", four_readers_one_writer(prim, hold)))
+                    plan.append(("article", four_readers_one_writer(prim, hold)))
     if "crossover" in config.experiments:
         for hold in config.crossover_holds_ns:
             for pair in config.crossover_pairs:
@@ -329,8 +334,8 @@ def matrix(
 
     rw_table: list[RwCell] = []
     if "rw" in config.experiments:
-        for sb, share in SEED_SHARE_BUCKETS:
-            for hb, hold in SEED_HOLD_BUCKETS:
+        for sb, share in ARTICLE_SHARE_BUCKETS:
+            for hb, hold in ARTICLE_HOLD_BUCKETS:
                 wm = find("rw", primitive="mutex", read_share=share, critical_ns=hold)
                 wr = find("rw", primitive="rwmutex", read_share=share, critical_ns=hold)
                 assert wm is not None and wr is not None
@@ -338,8 +343,8 @@ def matrix(
                 r_ops = median_of(wr, "ops_per_sec")
                 speedup = r_ops / m_ops if m_ops > 0 else float("nan")
                 measured = "RWMutex" if speedup >= 1.0 + config.margin else "Mutex"
-                seed = seed_recommendation(sb, hb)
-                agrees = None if seed not in ("Mutex", "RWMutex") else measured == seed
+                article = article_recommendation(sb, hb)
+                agrees = None if article not in ("Mutex", "RWMutex") else measured == article
                 if sb == ">99%":
                     rec = (
                         f"{measured} among locks; the article's answer is "
@@ -356,26 +361,26 @@ def matrix(
                     rec = f"Mutex (RWMutex {speedup:.2f}x: slower)"
                 rw_table.append(
                     RwCell(sb, hb, share, hold, m_ops, r_ops, speedup, measured,
-                           seed, agrees, rec)
+                           article, agrees, rec)
                 )
 
     names = {p.name: p.display_name for p in primitives()}
     shared_mode = {p.name: p.has_shared_mode for p in primitives()}
-    seed_table: list[SeedRow] = []
-    if "seed" in config.experiments:
+    article_table: list[ArticleRow] = []
+    if "article" in config.experiments:
         for hold in (50, 5000):
-            for prim in config.seed_primitives:
-                w = find("seed", primitive=prim, critical_ns=hold)
+            for prim in config.article_primitives:
+                w = find("article", primitive=prim, critical_ns=hold)
                 if w is None:
                     continue
                 rs = [r for r in results if r.workload == w]
-                seed_table.append(
-                    SeedRow(
+                article_table.append(
+                    ArticleRow(
                         primitive=prim,
                         display_name=names.get(prim, prim),
                         critical_ns=hold,
                         ns_per_op=_median(r.ns_per_op for r in rs),
-                        seed_ns_per_op=SEED_TABLE_NS.get((prim, hold)),
+                        article_ns_per_op=ARTICLE_TABLE_NS.get((prim, hold)),
                         ideal_ns_per_op=_ideal_4r1w_ns(hold, shared_mode.get(prim, False), cpus),
                         fairness=_median(r.fairness for r in rs),
                         write_p99_ns=int(_median(r.write_latency.p99_ns for r in rs)),
@@ -406,7 +411,7 @@ def matrix(
         machine=machine,
         results=results,
         rw_table=rw_table,
-        seed_table=seed_table,
+        article_table=article_table,
         crossovers=crossovers,
         wall_seconds=time.monotonic() - start,
         mutex_profile=mutex_profile,

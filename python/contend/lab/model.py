@@ -1,7 +1,7 @@
 """The lab's data model: what to run (:class:`Workload`, :class:`MatrixConfig`),
 what one run measured (:class:`Result`, :class:`Results`, :class:`Latency`,
 :class:`ThreadStats`), the rows of the decision-matrix tables (:class:`RwCell`,
-:class:`SeedRow`, :class:`Crossover`) and the numbers the article *sync —
+:class:`ArticleRow`, :class:`Crossover`) and the numbers the article *sync —
 Senior* publishes, which the tables put next to the measured ones.
 
 Imports nothing of the lab's other modules (every one of them imports this).
@@ -10,13 +10,20 @@ Imports nothing of the lab's other modules (every one of them imports this).
 from __future__ import annotations
 
 import dataclasses
+import functools
+import warnings
 from dataclasses import dataclass, field
-from typing import Any, Callable, Mapping
+from typing import TYPE_CHECKING, Any, Callable, Mapping
 
 from contend import _native
 
 __all__ = [
+    "ARTICLE_CROSSOVER_NS",
     "ARTICLE_EXPERIMENTS",
+    "ARTICLE_HOLD_BUCKETS",
+    "ARTICLE_SHARE_BUCKETS",
+    "ARTICLE_TABLE_NS",
+    "ArticleRow",
     "Comparison",
     "ComparisonRow",
     "Crossover",
@@ -29,14 +36,9 @@ __all__ = [
     "Result",
     "Results",
     "RwCell",
-    "SEED_CROSSOVER_NS",
-    "SEED_HOLD_BUCKETS",
-    "SEED_SHARE_BUCKETS",
-    "SEED_TABLE_NS",
-    "SeedRow",
     "ThreadStats",
     "Workload",
-    "seed_recommendation",
+    "article_recommendation",
 ]
 
 Progress = Callable[[str], None]
@@ -272,30 +274,30 @@ class PrimitiveInfo:
 
 # The experiments of the article's decision matrix, in report order (see
 # contend.lab.decision.matrix).
-ARTICLE_EXPERIMENTS: tuple[str, ...] = ("rw", "seed", "crossover", "scaling")
+ARTICLE_EXPERIMENTS: tuple[str, ...] = ("rw", "article", "crossover", "scaling")
 
 # The article's section 4: "Read share | Hold time | Better choice".
-SEED_SHARE_BUCKETS: tuple[tuple[str, float], ...] = (
+ARTICLE_SHARE_BUCKETS: tuple[tuple[str, float], ...] = (
     (">99%", 0.995),
     ("95-99%", 0.97),
     ("70-95%", 0.85),
     ("<70%", 0.50),
 )
-SEED_HOLD_BUCKETS: tuple[tuple[str, int], ...] = (
+ARTICLE_HOLD_BUCKETS: tuple[tuple[str, int], ...] = (
     ("<1 us", 100),
     (">1 us", 5000),
 )
 # The article's microbenchmark (4 readers, 1 writer, "M-class"), ns/op.
-SEED_TABLE_NS: dict[tuple[str, int], float] = {
+ARTICLE_TABLE_NS: dict[tuple[str, int], float] = {
     ("rwmutex", 50): 9.8,
     ("mutex", 50): 6.6,
     ("rwmutex", 5000): 1130.0,
     ("mutex", 5000): 4180.0,
 }
-SEED_CROSSOVER_NS = 1000.0
+ARTICLE_CROSSOVER_NS = 1000.0
 
 
-def seed_recommendation(share_bucket: str, hold_bucket: str) -> str:
+def article_recommendation(share_bucket: str, hold_bucket: str) -> str:
     """The article's "better choice" for a cell of its section-4 table."""
     if share_bucket == ">99%":
         return "atomic.Pointer + copy-on-write"
@@ -331,7 +333,7 @@ class MatrixConfig:
         ("rwmutex", "mutex"),
         ("std_shared_mutex", "std_mutex"),
     )
-    seed_primitives: tuple[str, ...] = (
+    article_primitives: tuple[str, ...] = (
         "rwmutex",
         "mutex",
         "std_shared_mutex",
@@ -360,7 +362,7 @@ class MatrixConfig:
             repetitions=1,
             crossover_holds_ns=(50, 500, 5000),
             crossover_pairs=(("rwmutex", "mutex"),),
-            seed_primitives=("rwmutex", "mutex"),
+            article_primitives=("rwmutex", "mutex"),
             scaling_threads=(1, 2, 4),
             scaling_primitives=("mutex", "rwmutex", "std_mutex"),
         )
@@ -380,20 +382,20 @@ class RwCell:
     rwmutex_ops_per_sec: float
     speedup: float  # rwmutex / mutex throughput
     measured: str  # "RWMutex" or "Mutex"
-    seed: str
+    article_choice: str  # the article's "better choice" for this cell
     agrees: bool | None  # None where the article recommends neither lock
     recommendation: str
 
 
 @dataclass(frozen=True)
-class SeedRow:
+class ArticleRow:
     """One row of table (b): 4 readers + 1 writer, fixed shares."""
 
     primitive: str
     display_name: str
     critical_ns: int
     ns_per_op: float
-    seed_ns_per_op: float | None
+    article_ns_per_op: float | None  # the article's ns/op; None: not in its table
     ideal_ns_per_op: float
     fairness: float
     write_p99_ns: int
@@ -497,3 +499,90 @@ class Comparison:
     display_names: tuple[str, ...]
     rows: tuple[ComparisonRow, ...]
     summary: str
+
+
+# --------------------------------------------------------------------------
+# Deprecated names, kept for one release: each warns and returns the current one
+# --------------------------------------------------------------------------
+
+# Old module-level name -> current name (contend.lab.model and contend.lab).
+_RENAMED: dict[str, str] = {
+    "SEED_CROSSOVER_NS": "ARTICLE_CROSSOVER_NS",
+    "SEED_HOLD_BUCKETS": "ARTICLE_HOLD_BUCKETS",
+    "SEED_SHARE_BUCKETS": "ARTICLE_SHARE_BUCKETS",
+    "SEED_TABLE_NS": "ARTICLE_TABLE_NS",
+    "SeedRow": "ArticleRow",
+    "seed_recommendation": "article_recommendation",
+}
+
+# Old experiment name -> current one (MatrixConfig.experiments, --experiments).
+_RENAMED_EXPERIMENTS: dict[str, str] = {"seed": "article"}
+
+
+def _deprecated(old: str, new: str, stacklevel: int = 3) -> None:
+    warnings.warn(f"{old} is deprecated; use {new}", DeprecationWarning,
+                  stacklevel=stacklevel)
+
+
+def _renamed_attr(module: str, name: str) -> Any:
+    """The current object for a deprecated module-level ``name`` of
+    ``module``, with a DeprecationWarning; AttributeError for any other name."""
+    new = _RENAMED.get(name)
+    if new is None:
+        raise AttributeError(f"module {module!r} has no attribute {name!r}")
+    _deprecated(f"{module}.{name}", f"{module}.{new}", stacklevel=4)
+    return globals()[new]
+
+
+def _renamed_experiments(experiments: tuple[str, ...]) -> tuple[str, ...]:
+    """``experiments`` with deprecated names replaced (each warns once)."""
+    out: list[str] = []
+    for e in experiments:
+        if e in _RENAMED_EXPERIMENTS:
+            _deprecated(f"experiment {e!r}", repr(_RENAMED_EXPERIMENTS[e]), stacklevel=4)
+            e = _RENAMED_EXPERIMENTS[e]
+        if e not in out:
+            out.append(e)
+    return tuple(out)
+
+
+def _deprecated_property(cls: type, old: str, new: str) -> None:
+    def get(self: Any) -> Any:
+        _deprecated(f"{cls.__name__}.{old}", f"{cls.__name__}.{new}")
+        return getattr(self, new)
+
+    get.__doc__ = f"Deprecated: use :attr:`{new}`."
+    setattr(cls, old, property(get))
+
+
+_deprecated_property(RwCell, "seed", "article_choice")
+_deprecated_property(ArticleRow, "seed_ns_per_op", "article_ns_per_op")
+_deprecated_property(MatrixConfig, "seed_primitives", "article_primitives")
+
+_matrix_config_init = MatrixConfig.__init__
+
+
+@functools.wraps(_matrix_config_init)
+def _matrix_config_init_accepting_seed_primitives(
+        self: MatrixConfig, *args: Any, **kwargs: Any) -> None:
+    # MatrixConfig(seed_primitives=...) and MatrixConfig.quick(seed_primitives=...).
+    if "seed_primitives" in kwargs:
+        _deprecated("MatrixConfig(seed_primitives=...)",
+                    "MatrixConfig(article_primitives=...)")
+        kwargs["article_primitives"] = kwargs.pop("seed_primitives")
+    _matrix_config_init(self, *args, **kwargs)
+
+
+setattr(MatrixConfig, "__init__", _matrix_config_init_accepting_seed_primitives)
+
+if TYPE_CHECKING:
+    SEED_CROSSOVER_NS = ARTICLE_CROSSOVER_NS
+    SEED_HOLD_BUCKETS = ARTICLE_HOLD_BUCKETS
+    SEED_SHARE_BUCKETS = ARTICLE_SHARE_BUCKETS
+    SEED_TABLE_NS = ARTICLE_TABLE_NS
+    SeedRow = ArticleRow
+    seed_recommendation = article_recommendation
+else:
+
+    def __getattr__(name: str) -> Any:
+        return _renamed_attr(__name__, name)

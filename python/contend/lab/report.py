@@ -14,16 +14,25 @@ from dataclasses import dataclass, field
 from typing import Any, Sequence
 
 from contend.lab.model import (
-    SEED_CROSSOVER_NS,
+    ARTICLE_CROSSOVER_NS,
+    ArticleRow,
     Comparison,
     Crossover,
     MatrixConfig,
     Results,
     RwCell,
-    SeedRow,
+    _deprecated_property,
+    _RENAMED_EXPERIMENTS,
 )
 
-__all__ = ["MatrixReport", "markdown", "plot", "tables_text", "write_outputs"]
+__all__ = [
+    "MatrixReport",
+    "load_results",
+    "markdown",
+    "plot",
+    "tables_text",
+    "write_outputs",
+]
 
 
 @dataclass
@@ -34,7 +43,7 @@ class MatrixReport:
     machine: dict[str, Any]
     results: Results
     rw_table: list[RwCell]
-    seed_table: list[SeedRow]
+    article_table: list[ArticleRow]
     crossovers: list[Crossover]
     wall_seconds: float
     mutex_profile: bytes = b""
@@ -58,6 +67,10 @@ class MatrixReport:
     def to_markdown(self) -> str:
         """report.md's text (without plots)."""
         return markdown(self)
+
+
+_deprecated_property(MatrixReport, "seed_table", "article_table")
+
 
 def _ns(v: float | None) -> str:
     if v is None or (isinstance(v, float) and math.isnan(v)):
@@ -98,7 +111,7 @@ def _rw_section(rep: MatrixReport, md: bool) -> str:
         rows.append([
             c.share_bucket, c.hold_bucket, f"{c.read_share:.1%}", f"{c.critical_ns}",
             _ops(c.mutex_ops_per_sec), _ops(c.rwmutex_ops_per_sec),
-            f"{c.speedup:.2f}x", c.seed,
+            f"{c.speedup:.2f}x", c.article_choice,
             {True: "yes", False: "NO", None: "n/a"}[c.agrees], c.recommendation,
         ])
     head = (f"(a) RWMutex vs Mutex by read share x hold time  "
@@ -109,13 +122,13 @@ def _rw_section(rep: MatrixReport, md: bool) -> str:
          "RW/Mutex", "Article says", "Agrees", "Recommendation (measured)"], rows, md)
 
 
-def _seed_section(rep: MatrixReport, md: bool) -> str:
+def _article_section(rep: MatrixReport, md: bool) -> str:
     cpus = rep.machine.get("cpus", "?")
     rows = []
-    for r in rep.seed_table:
+    for r in rep.article_table:
         crit = "50ns" if r.critical_ns == 50 else "5us"
         rows.append([
-            f"{r.display_name} {crit}", _ns(r.seed_ns_per_op), _ns(r.ns_per_op),
+            f"{r.display_name} {crit}", _ns(r.article_ns_per_op), _ns(r.ns_per_op),
             _ns(r.ideal_ns_per_op), f"{r.fairness:.2f}", _ns(r.write_p99_ns),
         ])
     text = (f"(b) 4 readers + 1 writer, fixed shares (the article *sync — Senior*, section 4)  "
@@ -123,7 +136,7 @@ def _seed_section(rep: MatrixReport, md: bool) -> str:
             f"overlapped on {cpus} CPUs]\n\n")
     text += _table(["Benchmark", "article ns/op", "measured ns/op",
                     f"ideal ({cpus} CPUs)", "fairness", "writer p99 wait"], rows, md)
-    by = {(r.primitive, r.critical_ns): r.ns_per_op for r in rep.seed_table}
+    by = {(r.primitive, r.critical_ns): r.ns_per_op for r in rep.article_table}
     notes = []
     if ("mutex", 50) in by and ("rwmutex", 50) in by:
         m, rw = by[("mutex", 50)], by[("rwmutex", 50)]
@@ -156,7 +169,7 @@ def _crossover_section(rep: MatrixReport, md: bool) -> str:
             + _table(["hold ns", f"{c.mutex} ns/op", f"{c.rw} ns/op",
                       "speedup", "winner"], rows, md)
             + f"\n\n{'- ' if md else '  '}Measured: {c.summary}. "
-            f"The article: crossover ~{SEED_CROSSOVER_NS / 1000:g} us."
+            f"The article: crossover ~{ARTICLE_CROSSOVER_NS / 1000:g} us."
         )
     return "\n\n".join(parts)
 
@@ -194,8 +207,8 @@ def tables_text(rep: MatrixReport, md: bool = False) -> str:
                    "preempted while holding the lock).")
     if rep.rw_table:
         out.append(_rw_section(rep, md))
-    if rep.seed_table:
-        out.append(_seed_section(rep, md))
+    if rep.article_table:
+        out.append(_article_section(rep, md))
     if rep.crossovers:
         out.append(_crossover_section(rep, md))
     out += [_comparison_section(c, md) for c in rep.comparisons]
@@ -318,7 +331,7 @@ def plot(rep: MatrixReport, out_dir: str) -> list[str]:
         for a in (ax, ax2):
             a.set_xscale("log")
             a.set_xlabel("critical section (ns)")
-            a.axvline(SEED_CROSSOVER_NS, color="grey", linestyle=":",
+            a.axvline(ARTICLE_CROSSOVER_NS, color="grey", linestyle=":",
                       label="the article's crossover (~1 us)")
             a.grid(True, alpha=0.3)
         ax.set_yscale("log")
@@ -365,7 +378,7 @@ def write_outputs(rep: MatrixReport, out_dir: str) -> list[str]:
         "config": dataclasses.asdict(rep.config),
         "wall_seconds": rep.wall_seconds,
         "rw_table": [dataclasses.asdict(c) for c in rep.rw_table],
-        "seed_table": [dataclasses.asdict(r) for r in rep.seed_table],
+        "article_table": [dataclasses.asdict(r) for r in rep.article_table],
         "crossovers": [dataclasses.asdict(c) for c in rep.crossovers],
         "comparisons": [dataclasses.asdict(c) for c in rep.comparisons],
         "results": rep.results.to_records(),
@@ -401,3 +414,39 @@ def write_outputs(rep: MatrixReport, out_dir: str) -> list[str]:
         f.write(markdown(rep, plots))
     written.append(p)
     return written
+
+
+def load_results(path: str) -> dict[str, Any]:
+    """The document in a results.json that :func:`write_outputs` wrote, as
+    a dict with the keys it writes (``machine``, ``config``, ``rw_table``,
+    ``article_table``, ``crossovers``, ``comparisons``, ``results``; NaN
+    where a value was not measured).
+
+    Files in the older format (``seed_table`` with
+    ``seed_ns_per_op`` rows, ``rw_table`` rows with ``seed``, ``config``
+    with ``seed_primitives`` and the experiment ``seed``) load under the
+    current keys, so one script reads old and new runs alike.
+    """
+    with open(path, encoding="utf-8") as f:
+        doc: dict[str, Any] = json.load(f)
+    return _upgrade_results(doc)
+
+
+def _rename_key(d: dict[str, Any], old: str, new: str) -> None:
+    if old in d and new not in d:
+        d[new] = d.pop(old)
+
+
+def _upgrade_results(doc: dict[str, Any]) -> dict[str, Any]:
+    _rename_key(doc, "seed_table", "article_table")
+    for row in doc.get("article_table", ()):
+        _rename_key(row, "seed_ns_per_op", "article_ns_per_op")
+    for cell in doc.get("rw_table", ()):
+        _rename_key(cell, "seed", "article_choice")
+    config = doc.get("config")
+    if isinstance(config, dict):
+        _rename_key(config, "seed_primitives", "article_primitives")
+        if config.get("experiments"):
+            config["experiments"] = list(dict.fromkeys(
+                _RENAMED_EXPERIMENTS.get(e, e) for e in config["experiments"]))
+    return doc

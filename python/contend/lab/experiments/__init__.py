@@ -32,7 +32,7 @@ from __future__ import annotations
 import importlib
 import pkgutil
 
-from contend.lab.model import ARTICLE_EXPERIMENTS, Experiment
+from contend.lab.model import _RENAMED_EXPERIMENTS, ARTICLE_EXPERIMENTS, Experiment
 
 __all__ = ["registered"]
 
@@ -41,7 +41,8 @@ def registered() -> tuple[Experiment, ...]:
     """Every experiment of the modules in this package, by module then order.
 
     Raises ValueError when two experiments share a name, or one takes the
-    name of the article's experiments (rw, seed, crossover, scaling)."""
+    name of the article's experiments (rw, article, crossover, scaling) or
+    a deprecated spelling of one."""
     out: list[Experiment] = []
     for info in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
         mod = importlib.import_module(f"{__name__}.{info.name}")
@@ -50,7 +51,8 @@ def registered() -> tuple[Experiment, ...]:
                 raise TypeError(f"{mod.__name__}.EXPERIMENTS holds {e!r}, not an Experiment")
             out.append(e)
     names = [e.name for e in out]
-    clash = sorted({n for n in names if names.count(n) > 1 or n in ARTICLE_EXPERIMENTS})
+    clash = sorted({n for n in names if names.count(n) > 1 or n in ARTICLE_EXPERIMENTS
+                    or n in _RENAMED_EXPERIMENTS})
     if clash:
         raise ValueError(f"lab experiment name(s) used twice: {clash}")
     return tuple(out)
