@@ -2,7 +2,7 @@
 //
 // ErrGroup: run a group of fallible tasks, wait for all of them, get the first
 // error, and optionally cancel the rest on that error
-// (golang.org/x/sync/errgroup). Seed article section 8 and checklist items
+// (golang.org/x/sync/errgroup). *sync — Senior* section 8 and checklist items
 // 17-18: the senior default for fan-out that can fail, with a bound on
 // concurrency.
 

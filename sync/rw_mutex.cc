@@ -465,9 +465,9 @@ bool RWMutex::lock_shared_slow(bool counted, int64_t deadline_ns,
     fatal(
         "contend: RWMutex::lock_shared: RLock recursion deadlock: this thread "
         "already holds the read lock and a writer is queued, so the writer "
-        "waits for this thread and this thread waits for the writer (seed "
-        "section 4); release the read lock before calling code that takes it "
-        "again");
+        "waits for this thread and this thread waits for the writer "
+        "(recursive read locking is prohibited, as in Go's sync.RWMutex); "
+        "release the read lock before calling code that takes it again");
   }
 #endif
   return acquire_slow(/*writer=*/false, deadline_ns, stop);

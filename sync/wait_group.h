@@ -1,7 +1,7 @@
 // Copyright 2026 The contend Authors.
 //
 // WaitGroup: wait for a collection of tasks to finish (Go's sync.WaitGroup,
-// with Go 1.25's WaitGroup.Go). Seed article section 8.
+// with Go 1.25's WaitGroup.Go). *sync — Senior* section 8.
 
 #ifndef CONTEND_SYNC_WAIT_GROUP_H_
 #define CONTEND_SYNC_WAIT_GROUP_H_

@@ -143,9 +143,9 @@ TEST(EventTest, StopTokenWakesParkedWaiterPromptly) {
   EXPECT_FALSE(ev.is_set());
 }
 
-// The seed's section 10 example, written with Event: the unsynchronized
-// `ready` flag becomes an Event, whose set() happens-before wait()'s return.
-// TSan reports a data race on `data` if it does not.
+// The section 10 example of *sync — Senior*, written with Event: the
+// unsynchronized `ready` flag becomes an Event, whose set() happens-before
+// wait()'s return. TSan reports a data race on `data` if it does not.
 struct Big {
   std::array<int, 256> values;
 };

@@ -218,8 +218,9 @@ TEST(LazyRetry, FailureIsReturnedWithoutRetryInsideTheWindow) {
   EXPECT_EQ(calls, 1);
 }
 
-// The seed's postmortem: the dependency comes back, and the next call after
-// the backoff sees it -- unlike a Once, which would cache the error forever.
+// The postmortem in *sync — Senior*: the dependency comes back, and the next
+// call after the backoff sees it -- unlike a Once, which would cache the error
+// forever.
 TEST(LazyRetry, RetriesAfterTheBackoffAndThenCachesSuccess) {
   std::atomic<int> calls{0};
   LazyRetryOptions o;

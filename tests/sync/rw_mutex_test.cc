@@ -512,7 +512,7 @@ TEST(RWMutexDeathTest, UnlockSharedWithNoReaders) {
       "contend: RWMutex::unlock_shared: no reader holds the lock");
 }
 
-// Debug-only: the seed's RLock recursion deadlock (section 4) aborts.
+// Debug-only: the RLock recursion deadlock (*sync — Senior*, section 4) aborts.
 TEST(RWMutexDeathTest, RecursiveReadLockWithQueuedWriterAbortsInDebug) {
 #ifdef NDEBUG
   GTEST_SKIP() << "read-lock tracking is debug-only";
