@@ -9,6 +9,7 @@
 #include <stop_token>
 
 #include "sync/internal/atomic.h"
+#include "sync/mutex.h"
 #include "sync/rw_mutex.h"
 #include "tests/dsched/dsched.h"
 
@@ -132,6 +133,57 @@ DSCHED_SCENARIO("rw_mutex_cancelled_waiters", [](Env& env) {
   env.run();
   check_free(*mu);
 });
+
+// The steps of a lost-wakeup report from //tests/python:test_sync_model: a
+// thread whose timed Mutex lock expired (its parker and ParkingLot node were
+// last used by a timed-out park on another key) then parks for write behind
+// a writer, a reader parks behind both, and the writer unlocks. Both must get
+// in (dsched reports a lost wakeup otherwise). With `hold` the unlock comes
+// only after a timed wait of that length, so that the parked threads have
+// starved (1 ms) and the unlock grants (the reader and the writer's claim in
+// one step) instead of waking one thread to compete.
+void timed_out_waiter_then_writer_and_reader(Env& env,
+                                             std::chrono::microseconds hold) {
+  auto mu = std::make_shared<RWMutex>();
+  auto other = std::make_shared<Mutex>();
+  auto ex = std::make_shared<RwExclusion>();
+  auto got = std::make_shared<Atomic<int>>(0);
+  other->lock();  // held by the body throughout: timed waits on it expire
+  mu->lock();     // the writer's hold; the unlocking thread releases it
+  env.spawn([mu, other, ex, got] {
+    DSCHED_CHECK(!other->try_lock_for(std::chrono::microseconds(5)));
+    mu->lock();
+    ex->write();
+    got->fetch_add(1, std::memory_order_relaxed);
+    mu->unlock();
+  });
+  env.spawn([mu, ex, got] {
+    mu->lock_shared();
+    ex->read();
+    got->fetch_add(1, std::memory_order_relaxed);
+    mu->unlock_shared();
+  });
+  env.spawn([mu, other, hold] {
+    if (hold.count() > 0) DSCHED_CHECK(!other->try_lock_for(hold));
+    mu->unlock();
+  });
+  env.run();
+  DSCHED_CHECK(got->load(std::memory_order_relaxed) == 2);
+  other->unlock();
+  check_free(*mu);
+}
+
+DSCHED_SCENARIO("rw_mutex_timed_out_waiter_then_writer_and_reader",
+                [](Env& env) {
+                  timed_out_waiter_then_writer_and_reader(
+                      env, std::chrono::microseconds(0));
+                });
+
+DSCHED_SCENARIO("rw_mutex_timed_out_waiter_then_writer_and_reader_starved",
+                [](Env& env) {
+                  timed_out_waiter_then_writer_and_reader(
+                      env, std::chrono::microseconds(2000));
+                });
 
 // The state word's holder bits (rw_mutex.h's table): a writer, or readers.
 uint32_t word_of(const RWMutex& mu) {
