@@ -30,7 +30,7 @@ from hypothesis import settings, strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
 import contend
-from sync_testing import Worker, examples
+from sync_testing import Worker, examples, wait_parked
 
 N_WORKERS = 3
 BLOCK_WINDOW = 0.03  # seconds to watch a request that must stay blocked
@@ -101,12 +101,17 @@ class SyncModel(RuleBasedStateMachine):
         return got
 
     def wait_for_one(self, candidates: list[int]) -> None:
-        """At least one of `candidates` must complete (no lost wakeup)."""
+        """Some waiter must complete (no lost wakeup): one of `candidates`,
+        which the model says can proceed, or any other pending worker whose
+        completion arrives meanwhile (a grant whose thread was scheduled
+        after BLOCK_WINDOW); apply() checks whichever it is."""
         deadline = WAKE_TIMEOUT
         step = 0.01
         waited = 0.0
         while waited < deadline:
-            for i in candidates:
+            for i in candidates + [j for j in range(N_WORKERS) if j not in candidates]:
+                if self.w[i].pending is None:
+                    continue
                 tag = self.w[i].poll(0.0)
                 if tag is not None:
                     self.apply(i, tag)
@@ -115,7 +120,7 @@ class SyncModel(RuleBasedStateMachine):
             threading.Event().wait(step)
         raise AssertionError(
             f"lost wakeup: none of workers {candidates} proceeded within "
-            f"{WAKE_TIMEOUT} s")
+            f"{WAKE_TIMEOUT} s (pending: {[wk.pending for wk in self.w]})")
 
     def run_sync(self, i: int, tag: str, fn: Callable[[], object]) -> None:
         """A non-blocking command: it must complete."""
@@ -136,8 +141,13 @@ class SyncModel(RuleBasedStateMachine):
                 grantable += self.waiting("mu.acquire")
             if self.rw_writer is None and not self.rw_readers:
                 grantable += self.waiting("rw.write")
-            if self.rw_writer is None and not (self.claimed & set(self.waiting("rw.write"))):
-                grantable += self.waiting("rw.read")
+            if self.rw_writer is None:
+                # A reader parked during a write hold may be granted together
+                # with the claim of the writer parked before it; only a claim
+                # the reader arrived behind holds it back (apply()'s check).
+                writers = set(self.waiting("rw.write"))
+                grantable += [r for r in self.waiting("rw.read")
+                              if not self.reader_behind.get(r, set()) & writers]
             if self.ev_set:
                 grantable += self.waiting("ev.wait")
             if not grantable:
@@ -328,6 +338,74 @@ class SyncModel(RuleBasedStateMachine):
             for wk in self.w:
                 if wk.pending is None:
                     wk.stop()
+
+
+class _Pick:
+    """Stands in for Hypothesis's `data` in a rule called directly: every
+    draw picks worker `i`."""
+
+    def __init__(self, i: int) -> None:
+        self.i = i
+
+    def draw(self, _strategy) -> int:
+        return self.i
+
+
+class _GatedRead:
+    """The RWMutex, except that acquire_read() returns only once `gate` is
+    set: its completion reaches the machine late, as when the reader's thread
+    is not scheduled within BLOCK_WINDOW on a loaded machine."""
+
+    def __init__(self, rw, gate: threading.Event) -> None:
+        self._rw = rw
+        self._gate = gate
+
+    def acquire_read(self) -> bool:
+        ok = self._rw.acquire_read()
+        assert self._gate.wait(WAKE_TIMEOUT), "gate never opened"
+        return ok
+
+    def __getattr__(self, name: str):
+        return getattr(self._rw, name)
+
+
+def test_reader_granted_with_writer_claim_completes_late(monkeypatch) -> None:
+    # Writer 0 holds the RWMutex; writer 2, then reader 1 park behind it.
+    # Both have starved (> 1 ms) by the time writer 0 unlocks, so the unlock
+    # grants: reader 1 gets its read lock and writer 2 the claim, which waits
+    # for reader 1 (rw_mutex.h, "Nobody starves for long"). Reader 1's
+    # completion is held back until the machine starts waiting for a wakeup:
+    # the machine must accept it, since writer 2 cannot get in before reader
+    # 1 releases.
+    monkeypatch.setitem(globals(), "WAKE_TIMEOUT", 5.0)
+    gate = threading.Event()
+    armed = [False]
+
+    class LateReader(SyncModel):
+        def wait_for_one(self, candidates: list[int]) -> None:
+            if armed[0]:
+                gate.set()  # reader 1's thread gets to run only now
+            super().wait_for_one(candidates)
+
+    m = LateReader()
+    rw = m.rw
+    try:
+        m.rw_write(_Pick(0))
+        assert m.rw_writer == 0
+        m.rw_write(_Pick(2))
+        wait_parked(rw, 1)
+        m.rw = _GatedRead(rw, gate)
+        m.rw_read(_Pick(1))
+        wait_parked(rw, 2)
+        armed[0] = True
+        m.rw_release(_Pick(0))
+        assert gate.is_set(), "the machine did not wait for a wakeup"
+        assert m.rw_readers == {1} and m.waiting("rw.write") == [2]
+        m.rw_release(_Pick(1))
+        assert m.rw_writer == 2
+    finally:
+        gate.set()
+    m.teardown()
 
 
 SyncModel.TestCase.settings = settings(
