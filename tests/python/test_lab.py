@@ -159,7 +159,7 @@ def test_quick_matrix_tables():
     assert "(a)" in text and "(b)" in text and "(c)" in text
 
 
-def test_article_names_and_their_deprecated_spellings(tmp_path):
+def test_article_names_and_the_renamed_ones_fail(tmp_path):
     rep = lab.matrix(quick=True, experiments=("rw", "article"), duration=0.01,
                      profile=False)
     rows = {(r.primitive, r.critical_ns): r for r in rep.article_table}
@@ -169,7 +169,8 @@ def test_article_names_and_their_deprecated_spellings(tmp_path):
         assert c.article_choice == lab.article_recommendation(c.share_bucket, c.hold_bucket)
     assert "Article says" in rep.tables_text()
 
-    # Module-level names of contend.lab and contend.lab.model.
+    # Module-level names of contend.lab and contend.lab.model: each old one
+    # fails naming the new one.
     from contend.lab import model
     for old, new in [("SEED_CROSSOVER_NS", "ARTICLE_CROSSOVER_NS"),
                      ("SEED_HOLD_BUCKETS", "ARTICLE_HOLD_BUCKETS"),
@@ -178,38 +179,36 @@ def test_article_names_and_their_deprecated_spellings(tmp_path):
                      ("SeedRow", "ArticleRow"),
                      ("seed_recommendation", "article_recommendation")]:
         for mod in (lab, model):
-            with pytest.warns(DeprecationWarning, match=f"{mod.__name__}.{old} is "
-                              f"deprecated; use {mod.__name__}.{new}"):
-                assert getattr(mod, old) is getattr(mod, new)
+            with pytest.raises(AttributeError,
+                               match=f"^{mod.__name__}: {old} was renamed {new}$"):
+                getattr(mod, old)
+            assert not hasattr(mod, old)
             assert old not in mod.__all__ and new in model.__all__
-    with pytest.warns(DeprecationWarning, match="SeedRow"):
-        from contend.lab import SeedRow
-    assert SeedRow is lab.ArticleRow
-    with pytest.raises(AttributeError, match="no attribute 'SEED_NOPE'"):
-        lab.SEED_NOPE
+            assert getattr(mod, new) is getattr(model, new)
+    with pytest.raises(ImportError, match="SeedRow"):
+        from contend.lab import SeedRow  # noqa: F401
+    for mod in (lab, model):
+        with pytest.raises(AttributeError,
+                           match=f"^module '{mod.__name__}' has no attribute 'SEED_NOPE'$"):
+            mod.SEED_NOPE
 
-    # Attributes of the table rows, the report and the config.
-    row = rep.article_table[0]
-    with pytest.warns(DeprecationWarning, match="ArticleRow.seed_ns_per_op is deprecated"):
-        assert row.seed_ns_per_op == row.article_ns_per_op
-    with pytest.warns(DeprecationWarning, match="RwCell.seed is deprecated"):
-        assert rep.rw_table[0].seed == rep.rw_table[0].article_choice
-    with pytest.warns(DeprecationWarning, match="MatrixReport.seed_table is deprecated"):
-        assert rep.seed_table is rep.article_table
-    with pytest.warns(DeprecationWarning, match="MatrixConfig.seed_primitives is deprecated"):
-        assert rep.config.seed_primitives == rep.config.article_primitives
-    with pytest.warns(DeprecationWarning, match=r"MatrixConfig\(seed_primitives=...\)"):
-        cfg = lab.MatrixConfig(seed_primitives=("mutex",))
-    assert cfg == lab.MatrixConfig(article_primitives=("mutex",))
-    with pytest.warns(DeprecationWarning, match=r"seed_primitives"):
-        assert lab.MatrixConfig.quick(seed_primitives=("mutex",)).article_primitives == ("mutex",)
+    # Attributes of the table rows, the report and the config are gone.
+    assert not hasattr(rep.article_table[0], "seed_ns_per_op")
+    assert not hasattr(rep.rw_table[0], "seed")
+    assert not hasattr(rep, "seed_table")
+    assert not hasattr(rep.config, "seed_primitives")
+    with pytest.raises(TypeError, match="seed_primitives"):
+        lab.MatrixConfig(seed_primitives=("mutex",))
+    with pytest.raises(TypeError, match="seed_primitives"):
+        lab.MatrixConfig.quick(seed_primitives=("mutex",))
 
-    # The experiment's old name runs the same experiment.
-    with pytest.warns(DeprecationWarning, match="experiment 'seed' is deprecated; use 'article'"):
-        old = lab.matrix(quick=True, experiments=("seed",), duration=0.01, profile=False)
-    assert old.config.experiments == ("article",)
-    assert ({(r.primitive, r.critical_ns, r.article_ns_per_op) for r in old.article_table}
-            == {(r.primitive, r.critical_ns, r.article_ns_per_op) for r in rep.article_table})
+    # The experiment's old name is rejected, naming the new one.
+    renamed = r"^unknown experiment 'seed' \(renamed 'article'\)$"
+    with pytest.raises(ValueError, match=renamed):
+        lab.matrix(quick=True, experiments=("seed",), duration=0.01, profile=False)
+    with pytest.raises(ValueError, match=renamed):
+        lab.matrix(lab.MatrixConfig.quick(experiments=("rw", "seed"), duration=0.01,
+                                          profile=False))
 
 
 def _canon(doc):
@@ -312,6 +311,22 @@ def test_experiment_definitions_are_checked():
     names = [x.name for x in lab.experiments.registered()]
     assert len(names) == len(set(names))
     assert not set(names) & set(lab.ARTICLE_EXPERIMENTS)
+    assert "seed" not in names
+
+
+def test_module_experiment_may_not_take_a_renamed_name(monkeypatch):
+    # registered() reserves 'seed' (rejected by matrix() as renamed 'article').
+    import types
+
+    from contend.lab import experiments
+
+    mod = types.ModuleType("contend.lab.experiments.fake")
+    mod.EXPERIMENTS = [_demo_experiment(name="seed")]
+    monkeypatch.setattr(experiments.pkgutil, "iter_modules",
+                        lambda _path: [types.SimpleNamespace(name="fake")])
+    monkeypatch.setattr(experiments.importlib, "import_module", lambda _name: mod)
+    with pytest.raises(ValueError, match=r"\['seed'\]"):
+        experiments.registered()
 
 
 if __name__ == "__main__":

@@ -62,21 +62,20 @@ def _lab(tmp_path, *flags):
         env=dict(os.environ, MPLBACKEND="Agg", MPLCONFIGDIR=str(tmp_path)))
 
 
-def test_article_experiment_and_its_deprecated_name(tmp_path):
+def test_article_experiment_and_its_renamed_name(tmp_path):
     new = _lab(tmp_path, "--experiments=article")
     assert new.returncode == 0, new.stderr
     assert "(b) 4 readers + 1 writer" in new.stdout and "(a)" not in new.stdout
-    assert "deprecated" not in new.stderr
+    assert "renamed" not in new.stderr
     doc = json.loads((tmp_path / "lab-out" / "results.json").read_text())
     assert doc["config"]["experiments"] == ["article"] and doc["article_table"]
 
-    old = _lab(tmp_path, "--experiments=seed")
-    assert old.returncode == 0, old.stderr
-    assert ("tools/lab: experiment 'seed' is deprecated and will be removed; "
-            "use 'article'") in old.stderr
-    assert "(b) 4 readers + 1 writer" in old.stdout and "(a)" not in old.stdout
-    doc = json.loads((tmp_path / "lab-out" / "results.json").read_text())
-    assert doc["config"]["experiments"] == ["article"] and doc["article_table"]
+    (tmp_path / "old").mkdir()
+    old = _lab(tmp_path / "old", "--experiments=rw,seed")
+    assert old.returncode == 2, old.stderr
+    assert "tools/lab: unknown experiment 'seed' (renamed 'article')\n" in old.stderr
+    assert "calibrating" not in old.stderr and old.stdout == ""
+    assert not (tmp_path / "old" / "lab-out").exists()
 
     help_text = subprocess.run([sys.executable, "-m", "contend", "lab", "--help"],
                                stdout=subprocess.PIPE, text=True).stdout

@@ -67,7 +67,7 @@ from contend.lab.model import (
     RwCell,
     ThreadStats,
     Workload,
-    _renamed_attr,
+    _no_attribute,
     article_recommendation,
 )
 from contend.lab.report import MatrixReport
@@ -97,17 +97,8 @@ __all__ = [
     "run",
 ]
 
-if TYPE_CHECKING:
-    from contend.lab.model import (
-        SEED_CROSSOVER_NS,
-        SEED_HOLD_BUCKETS,
-        SEED_SHARE_BUCKETS,
-        SEED_TABLE_NS,
-        SeedRow,
-        seed_recommendation,
-    )
-else:
+if not TYPE_CHECKING:  # type checkers report an unknown name themselves
 
     def __getattr__(name: str) -> Any:
-        # The deprecated names of contend.lab.model, with their warning.
-        return _renamed_attr(__name__, name)
+        # A renamed name of contend.lab.model fails naming its replacement.
+        raise _no_attribute(__name__, name)

@@ -18,7 +18,7 @@ from contend.lab import report
 from contend.lab.decision import matrix
 from contend.lab.machine import cpu_busy_fraction
 from contend.lab.experiments import registered
-from contend.lab.model import _RENAMED_EXPERIMENTS, ARTICLE_EXPERIMENTS, MatrixConfig
+from contend.lab.model import ARTICLE_EXPERIMENTS, MatrixConfig, _renamed_experiment_error
 from contend.lab.runner import primitives
 
 __all__ = ["main"]
@@ -86,10 +86,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             e = e.strip()
             if not e:
                 continue
-            if e in _RENAMED_EXPERIMENTS:
-                print(f"tools/lab: experiment {e!r} is deprecated and will be "
-                      f"removed; use {_RENAMED_EXPERIMENTS[e]!r}", file=sys.stderr)
-                e = _RENAMED_EXPERIMENTS[e]
+            renamed = _renamed_experiment_error(e)
+            if renamed:
+                print(f"tools/lab: {renamed}", file=sys.stderr)
+                return 2
             if e not in aliases:
                 print(f"tools/lab: unknown experiment {e!r} (choose from "
                       f"{', '.join(ARTICLE_EXPERIMENTS + tuple(extra))})",

@@ -32,7 +32,7 @@ from contend.lab.model import (
     Results,
     RwCell,
     Workload,
-    _renamed_experiments,
+    _renamed_experiment_error,
     article_recommendation,
 )
 from contend.lab.report import MatrixReport
@@ -186,10 +186,10 @@ def matrix(
         config = MatrixConfig.quick(**overrides) if quick else MatrixConfig(**overrides)
     elif overrides:
         config = dataclasses.replace(config, **overrides)
-    if config.experiments is not None:
-        renamed = _renamed_experiments(tuple(config.experiments))
-        if renamed != tuple(config.experiments):
-            config = dataclasses.replace(config, experiments=renamed)
+    for name in config.experiments or ():
+        renamed = _renamed_experiment_error(name)
+        if renamed:
+            raise ValueError(renamed)
     known = {p.name for p in primitives()}
     extra = {e.name: e for e in registered()}
     if config.experiments is None:

@@ -10,8 +10,6 @@ Imports nothing of the lab's other modules (every one of them imports this).
 from __future__ import annotations
 
 import dataclasses
-import functools
-import warnings
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable, Mapping
 
@@ -502,7 +500,8 @@ class Comparison:
 
 
 # --------------------------------------------------------------------------
-# Deprecated names, kept for one release: each warns and returns the current one
+# Renamed names: reading one fails with an error that names its replacement
+# (python/README.md lists them)
 # --------------------------------------------------------------------------
 
 # Old module-level name -> current name (contend.lab.model and contend.lab).
@@ -515,74 +514,28 @@ _RENAMED: dict[str, str] = {
     "seed_recommendation": "article_recommendation",
 }
 
-# Old experiment name -> current one (MatrixConfig.experiments, --experiments).
+# Old experiment name -> current one; matrix() and tools/lab reject the old
+# one, and no module's experiment may take it.
 _RENAMED_EXPERIMENTS: dict[str, str] = {"seed": "article"}
 
 
-def _deprecated(old: str, new: str, stacklevel: int = 3) -> None:
-    warnings.warn(f"{old} is deprecated; use {new}", DeprecationWarning,
-                  stacklevel=stacklevel)
-
-
-def _renamed_attr(module: str, name: str) -> Any:
-    """The current object for a deprecated module-level ``name`` of
-    ``module``, with a DeprecationWarning; AttributeError for any other name."""
+def _no_attribute(module: str, name: str) -> AttributeError:
+    """The error for reading ``name`` from ``module``: the replacement's name
+    for a renamed one, Python's usual message for any other."""
     new = _RENAMED.get(name)
     if new is None:
-        raise AttributeError(f"module {module!r} has no attribute {name!r}")
-    _deprecated(f"{module}.{name}", f"{module}.{new}", stacklevel=4)
-    return globals()[new]
+        return AttributeError(f"module {module!r} has no attribute {name!r}")
+    return AttributeError(f"{module}: {name} was renamed {new}")
 
 
-def _renamed_experiments(experiments: tuple[str, ...]) -> tuple[str, ...]:
-    """``experiments`` with deprecated names replaced (each warns once)."""
-    out: list[str] = []
-    for e in experiments:
-        if e in _RENAMED_EXPERIMENTS:
-            _deprecated(f"experiment {e!r}", repr(_RENAMED_EXPERIMENTS[e]), stacklevel=4)
-            e = _RENAMED_EXPERIMENTS[e]
-        if e not in out:
-            out.append(e)
-    return tuple(out)
+def _renamed_experiment_error(name: str) -> str | None:
+    """``unknown experiment 'old' (renamed 'new')`` for a renamed experiment
+    name, None for any other."""
+    new = _RENAMED_EXPERIMENTS.get(name)
+    return None if new is None else f"unknown experiment {name!r} (renamed {new!r})"
 
 
-def _deprecated_property(cls: type, old: str, new: str) -> None:
-    def get(self: Any) -> Any:
-        _deprecated(f"{cls.__name__}.{old}", f"{cls.__name__}.{new}")
-        return getattr(self, new)
-
-    get.__doc__ = f"Deprecated: use :attr:`{new}`."
-    setattr(cls, old, property(get))
-
-
-_deprecated_property(RwCell, "seed", "article_choice")
-_deprecated_property(ArticleRow, "seed_ns_per_op", "article_ns_per_op")
-_deprecated_property(MatrixConfig, "seed_primitives", "article_primitives")
-
-_matrix_config_init = MatrixConfig.__init__
-
-
-@functools.wraps(_matrix_config_init)
-def _matrix_config_init_accepting_seed_primitives(
-        self: MatrixConfig, *args: Any, **kwargs: Any) -> None:
-    # MatrixConfig(seed_primitives=...) and MatrixConfig.quick(seed_primitives=...).
-    if "seed_primitives" in kwargs:
-        _deprecated("MatrixConfig(seed_primitives=...)",
-                    "MatrixConfig(article_primitives=...)")
-        kwargs["article_primitives"] = kwargs.pop("seed_primitives")
-    _matrix_config_init(self, *args, **kwargs)
-
-
-setattr(MatrixConfig, "__init__", _matrix_config_init_accepting_seed_primitives)
-
-if TYPE_CHECKING:
-    SEED_CROSSOVER_NS = ARTICLE_CROSSOVER_NS
-    SEED_HOLD_BUCKETS = ARTICLE_HOLD_BUCKETS
-    SEED_SHARE_BUCKETS = ARTICLE_SHARE_BUCKETS
-    SEED_TABLE_NS = ARTICLE_TABLE_NS
-    SeedRow = ArticleRow
-    seed_recommendation = article_recommendation
-else:
+if not TYPE_CHECKING:  # type checkers report an unknown name themselves
 
     def __getattr__(name: str) -> Any:
-        return _renamed_attr(__name__, name)
+        raise _no_attribute(__name__, name)

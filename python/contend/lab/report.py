@@ -21,7 +21,6 @@ from contend.lab.model import (
     MatrixConfig,
     Results,
     RwCell,
-    _deprecated_property,
     _RENAMED_EXPERIMENTS,
 )
 
@@ -67,9 +66,6 @@ class MatrixReport:
     def to_markdown(self) -> str:
         """report.md's text (without plots)."""
         return markdown(self)
-
-
-_deprecated_property(MatrixReport, "seed_table", "article_table")
 
 
 def _ns(v: float | None) -> str:

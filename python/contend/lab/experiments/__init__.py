@@ -42,7 +42,7 @@ def registered() -> tuple[Experiment, ...]:
 
     Raises ValueError when two experiments share a name, or one takes the
     name of the article's experiments (rw, article, crossover, scaling) or
-    a deprecated spelling of one."""
+    seed, the name 'article' had before (matrix() rejects it as renamed)."""
     out: list[Experiment] = []
     for info in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
         mod = importlib.import_module(f"{__name__}.{info.name}")
