@@ -6,6 +6,7 @@
 // value's reclamation fails the run as a use after destroy.
 
 #include <memory>
+#include <utility>
 #include <vector>
 
 #include "sync/internal/atomic.h"
@@ -40,6 +41,23 @@ struct Value {
   Atomic<int>* n;
 };
 
+// Spawns the writer of the reader scenarios (it stores 1, then 2, reclaiming
+// after each), runs the scenario, and checks that the last store is what is
+// left and that everything is reclaimed cleanly.
+void run_with_storing_writer(Env& env, std::shared_ptr<Snapshot<Value>> s) {
+  env.spawn([s] {
+    for (int i = 1; i <= 2; ++i) {
+      s->store(std::make_unique<Value>(i));
+      internal::hazard_reclaim();
+    }
+    internal::hazard_thread_detach();
+  });
+  env.run();
+  DSCHED_CHECK(s->load()->get() == 2);
+  s.reset();
+  internal::hazard_reclaim();
+}
+
 // Readers load while a writer stores and reclaims: every guard reads a live
 // value, and a reader's successive loads never go back in time.
 DSCHED_SCENARIO("snapshot_store_vs_load", [](Env& env) {
@@ -57,17 +75,7 @@ DSCHED_SCENARIO("snapshot_store_vs_load", [](Env& env) {
       internal::hazard_thread_detach();
     });
   }
-  env.spawn([s] {
-    for (int i = 1; i <= 2; ++i) {
-      s->store(std::make_unique<Value>(i));
-      internal::hazard_reclaim();
-    }
-    internal::hazard_thread_detach();
-  });
-  env.run();
-  DSCHED_CHECK(s->load()->get() == 2);
-  s.reset();
-  internal::hazard_reclaim();
+  run_with_storing_writer(env, std::move(s));
 });
 
 // A Reader's value stays live until its next load, while a writer stores and
@@ -86,17 +94,7 @@ DSCHED_SCENARIO("snapshot_reader_vs_store", [](Env& env) {
     }
     internal::hazard_thread_detach();
   });
-  env.spawn([s] {
-    for (int i = 1; i <= 2; ++i) {
-      s->store(std::make_unique<Value>(i));
-      internal::hazard_reclaim();
-    }
-    internal::hazard_thread_detach();
-  });
-  env.run();
-  DSCHED_CHECK(s->load()->get() == 2);
-  s.reset();
-  internal::hazard_reclaim();
+  run_with_storing_writer(env, std::move(s));
 });
 
 // Two update()s and a compare_and_swap race: no increment is lost, and the
