@@ -147,6 +147,8 @@ void timed_out_waiter_then_writer_and_reader(Env& env,
   auto mu = std::make_shared<RWMutex>();
   auto other = std::make_shared<Mutex>();
   auto ex = std::make_shared<RwExclusion>();
+  // Counts the threads that got in. Relaxed everywhere: read only after
+  // env.run() has joined every thread.
   auto got = std::make_shared<Atomic<int>>(0);
   other->lock();  // held by the body throughout: timed waits on it expire
   mu->lock();     // the writer's hold; the unlocking thread releases it
