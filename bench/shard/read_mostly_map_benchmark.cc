@@ -30,7 +30,9 @@
 //   DeleteCollision       one key; every op deletes it
 //   SwapCollision         one key; every op swaps it
 //   CompareAndSwapCollision one key; every op CASes it from 0 to 42 or back
-// W4/<read%>: 10k string keys, uniform, reads and upserts at 99/1 and 70/30.
+// W4/<read%>: 10k string keys, uniform, reads and upserts at 99/1 and 70/30,
+// int64 values (inline in ReadMostlyMap); W4Boxed: the same at 99/1 with
+// short string values (boxed).
 
 #include <atomic>
 #include <cstdint>
@@ -401,15 +403,16 @@ const std::vector<std::string>& keys10k() {
   return *k;
 }
 
-template <template <class, class> class M>
-void BM_W4(benchmark::State& state) {
+// The W4 loop over 10k string keys with values value_of(op index).
+template <class Map, class ValueOf>
+void w4(benchmark::State& state, ValueOf value_of) {
   const auto read_pct = static_cast<uint64_t>(state.range(0));
   const auto& keys = keys10k();
-  run<M<std::string, int64_t>>(
+  run<Map>(
       state,
       [&](auto& m) {
         for (size_t j = 0; j < keys.size(); ++j) {
-          m.store(keys[j], static_cast<int64_t>(j));
+          m.store(keys[j], value_of(static_cast<int64_t>(j)));
         }
       },
       [&](auto& m, int64_t i) {
@@ -420,9 +423,25 @@ void BM_W4(benchmark::State& state) {
         if ((x >> 32) % 100 < read_pct) {
           benchmark::DoNotOptimize(m.load(k));
         } else {
-          m.store(k, i);
+          m.store(k, value_of(i));
         }
       });
+}
+
+template <template <class, class> class M>
+void BM_W4(benchmark::State& state) {
+  w4<M<std::string, int64_t>>(state, [](int64_t i) { return i; });
+}
+
+// W4Boxed: W4 with std::string values ("v<n>", short enough for the
+// small-string buffer), which ReadMostlyMap keeps boxed (kInlineValues is
+// false): its load then also reads a Cell and a value node.
+template <template <class, class> class M>
+void BM_W4Boxed(benchmark::State& state) {
+  static_assert(
+      !contend::ReadMostlyMap<std::string, std::string>::kInlineValues);
+  w4<M<std::string, std::string>>(
+      state, [](int64_t i) { return "v" + std::to_string(i % 1000000); });
 }
 
 #define CONTEND_MAP_BENCH(fn)                               \
@@ -475,6 +494,19 @@ CONTEND_W4(RWLocked);
 CONTEND_W4(Tbb);
 CONTEND_W4(Striped256);
 CONTEND_W4(Cuckoo);
+
+#define CONTEND_W4_BOXED(M)                                            \
+  BENCHMARK_TEMPLATE(BM_W4Boxed, M)                                    \
+      ->Name(std::string("W4Boxed/") + M<std::string, int64_t>::kName) \
+      ->ArgName("read_pct")                                            \
+      ->Arg(99)                                                        \
+      ->Threads(1)                                                     \
+      ->Threads(2)                                                     \
+      ->UseRealTime()
+
+CONTEND_W4_BOXED(Rmm);
+CONTEND_W4_BOXED(RWLocked);
+CONTEND_W4_BOXED(Striped256);
 
 }  // namespace
 }  // namespace contend::bench
