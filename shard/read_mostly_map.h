@@ -20,8 +20,8 @@
 #include <type_traits>
 #include <utility>
 
-#include "absl/container/flat_hash_map.h"
 #include "absl/hash/hash.h"
+#include "shard/internal/frozen_hash_table.h"
 #include "sync/internal/atomic.h"
 #include "sync/internal/cache_padded.h"
 #include "sync/internal/hazard_pointer.h"
@@ -39,23 +39,25 @@ namespace contend {
 //
 // Design: a copy-on-write index per shard (the shape of Go's sync.Map
 // entries, with hazard pointers in place of the GC). The keys are split by
-// hash into kShards shards. A shard's index is an immutable
-// absl::flat_hash_map, published by an atomic pointer (one per shard, side
-// by side in one array) and protected by readers with a hazard pointer; it
-// is copied only when a KEY is added (and then drops unmapped keys) or by
-// clear(). What an index slot holds depends on V (kInlineValues):
+// hash into kShards shards. A shard's index is an immutable open-addressing
+// table (internal::FrozenHashTable: at most half full, each entry's hash,
+// key and payload in one cache-line-aligned block, so a hit usually reads
+// one line), published by an atomic pointer (one per shard, side by side in
+// one array) and protected by readers with a hazard pointer. It is rebuilt
+// only when a KEY is added (dropping unmapped keys) or by clear(). What an
+// index entry holds depends on V (kInlineValues):
 //
-// - Inline values (V trivially copyable, at most 16 bytes): the slot holds
+// - Inline values (V trivially copyable, at most 16 bytes): the entry holds
 //   the value itself, as one or two words plus a version word (InlineSlot).
 //   Writes take the shard's Mutex and write only the current index; a load
 //   copies the value between two reads of the version and never waits for
 //   a writer (a writer fills a buffer readers are not reading). A reader
 //   still holding an older index reads its slots as they were when it
 //   stopped being current: values the keys had at a moment inside the
-//   read. A hit is shard pointer, index header, control bytes, slot (the
-//   key and the value share it): the same cache misses as a locked
-//   flat_hash_map, with no shared write.
-// - Boxed values (any other V): the slot holds a Cell, whose atomic pointer
+//   read. A hit reads the shard's pointer (cached), the index node
+//   (cached) and the entry: one cache miss where a locked
+//   absl::flat_hash_map takes two (control bytes, slot) and a lock.
+// - Boxed values (any other V): the entry holds a Cell, whose atomic pointer
 //   names an immutable value node, so a write to a key that is already
 //   indexed -- an upsert, a delete, a CAS -- is one compare-and-swap of that
 //   pointer, with no lock and no copy; the replaced node is retired to the
@@ -71,7 +73,7 @@ namespace contend {
 //   shared_ptr, so a cell lives while any index that names it does (a reader
 //   holding an old index may still read an expunged cell: it then retries on
 //   the newest). A hit also reads the Cell and the value node: two more
-//   cache misses than the inline slot.
+//   cache misses than an inline entry.
 //
 // Both ways a load writes nothing shared: no lock, no reference count.
 // Alternatives and why not: Go's read/dirty pair counts read misses (a
@@ -113,17 +115,19 @@ namespace contend {
 //
 // Cost: sizeof(ReadMostlyMap) == sizeof(void*); on the heap, the shard
 // table (kShards index pointers in 16 cache lines, and kShards padded
-// Shards), and per key one index slot: the key and an InlineSlot (8 bytes
-// plus 8 or 32 for the value), or the key and a Cell pointer, one Cell and
-// one value node when boxed. load(): one hazard-pointer protect (two when
-// boxed), one hash of the key (it picks the shard and probes the index),
-// one flat_hash_map probe, a copy of V. Writes that change nothing (a
+// Shards), and per key 2 to 4 index entries (the table is 1/4 to 1/2
+// full), each the hash, the key and an InlineSlot (8 bytes plus 8 or 32
+// for the value) or a Cell pointer, rounded up to a power of two up to 64
+// bytes (so 64 to 256 bytes per std::string key with an int64 value), plus
+// one Cell and one value node when boxed. load(): one hazard-pointer
+// protect (two when boxed), one hash of the key (it picks the shard and the
+// position), one probe run, a copy of V. Writes that change nothing (a
 // load_or_store hit, a failing compare_*, deleting a missing key) decide
 // on a lock-free read. Other writes to an indexed key: inline, the shard
 // Mutex and two or three stores, no allocation; boxed, an allocation
 // (unless it deletes) and one CAS, no lock. A write that adds a key: the
 // shard Mutex and a copy of the shard's index (O(size()/kShards) keys).
-// Deleted keys keep their slot until the next insert into their shard (so
+// Deleted keys keep their entry until the next insert into their shard (so
 // garbage is bounded by the keys ever present between two inserts of a
 // shard). Numbers: bench/shard/RESULTS.md.
 //
@@ -209,9 +213,8 @@ class ReadMostlyMap {
     mutable internal::Atomic<uint64_t> words[kBuffers][kWords];
   };
 
-  using Index = absl::flat_hash_map<
-      K, std::conditional_t<kInline, InlineSlot, std::shared_ptr<Cell>>, Hash,
-      Eq>;
+  using Index = internal::FrozenHashTable<
+      K, std::conditional_t<kInline, InlineSlot, std::shared_ptr<Cell>>, Eq>;
 
  public:
   // Whether values live inline in the index (V trivially copyable, at most
@@ -234,13 +237,13 @@ class ReadMostlyMap {
       // The index hashes with Hash{} too: pass the hash instead of
       // rehashing the key.
       auto it = index->find(k, h);
-      if (it == index->end()) return std::nullopt;
+      if (it == nullptr) return std::nullopt;
       return read(it->second);
     } else {
       for (;;) {
         auto index = load_index(i);
         auto it = index->find(k, h);
-        if (it == index->end()) return std::nullopt;  // INV-CELL: unmapped
+        if (it == nullptr) return std::nullopt;  // INV-CELL: unmapped
         internal::HazardPointer hp = internal::make_hazard_pointer();
         // protect(): its acquire reload pairs with the release CAS that
         // published the node (write_cell, insert).
@@ -395,7 +398,7 @@ class ReadMostlyMap {
   enum class Step { kKeep, kSet, kDelete };
 
   // A published index. The shard points at it directly, so a load goes
-  // shard -> node (the flat_hash_map's header) -> control bytes -> slot.
+  // shard -> node (the table's header) -> entry.
   struct IndexNode : internal::HazardPointerObjBase<IndexNode> {
     explicit IndexNode(Index i) : index(std::move(i)) {}
     const Index index;
@@ -548,7 +551,7 @@ class ReadMostlyMap {
       auto index = load_index(i);
       auto it = index->find(k, h);
       std::optional<V> cur;
-      if (it != index->end()) cur = read(it->second);
+      if (it != nullptr) cur = read(it->second);
       const Step step = decide(cur ? &*cur : nullptr);
       if (step == Step::kKeep || (step == Step::kDelete && !cur)) return;
     }
@@ -556,8 +559,8 @@ class ReadMostlyMap {
     // Under mu this is the current index, and no one else writes its slots.
     auto index = load_index(i);
     auto it = index->find(k, h);
-    if (it == index->end()) {
-      if (decide(nullptr) == Step::kSet) insert_inline(i, *index, k, *nv);
+    if (it == nullptr) {
+      if (decide(nullptr) == Step::kSet) insert_inline(i, *index, k, h, *nv);
       return;
     }
     const InlineSlot& slot = it->second;
@@ -578,17 +581,16 @@ class ReadMostlyMap {
   // dropping the slots of unmapped keys on the way. A reader still holding
   // `cur` reads its slots as they were at this copy: the values the keys
   // had when `cur` stopped being current.
-  void insert_inline(std::size_t i, const Index& cur, const K& k, const V& v) {
-    Index next;
-    next.reserve(cur.size() + 1);
-    for (const auto& [key, slot] : cur) {
+  void insert_inline(std::size_t i, const Index& cur, const K& k, std::size_t h,
+                     const V& v) {
+    Index next(cur.size() + 1);
+    for (auto it = cur.begin(); it != cur.end(); ++it) {
       // Relaxed: only mu's holder writes a slot.
-      if (slot.ver.load(std::memory_order_relaxed) & kMapped) {
-        next.emplace(key, slot);
+      if (it->second.ver.load(std::memory_order_relaxed) & kMapped) {
+        next.emplace(it.hash(), it->first, it->second);
       }
     }
-    next.emplace(std::piecewise_construct, std::forward_as_tuple(k),
-                 std::forward_as_tuple(v));
+    next.emplace(h, k, v);
     // Relaxed: a statistic for size() (see its contract).
     tables_->shards[i].value.live.fetch_add(1, std::memory_order_relaxed);
     // publish() releases the index (and the slots in it).
@@ -621,7 +623,7 @@ class ReadMostlyMap {
     for (;;) {
       auto index = load_index(i);
       auto it = index->find(k, h);
-      if (it != index->end()) {
+      if (it != nullptr) {
         if (write_cell(s, *it->second, decide, make, made, published)) break;
         // Expunged: the key is being re-indexed; take the locked path.
       } else if (decide(nullptr) != Step::kSet) {
@@ -631,7 +633,7 @@ class ReadMostlyMap {
       // Under mu the current index holds no expunged cell (INV-CELL).
       auto cur = load_index(i);
       auto c = cur->find(k, h);
-      if (c != cur->end()) {
+      if (c != nullptr) {
         const bool done =
             write_cell(s, *c->second, decide, make, made, published);
         assert(done);
@@ -639,7 +641,7 @@ class ReadMostlyMap {
         break;
       }
       if (decide(nullptr) != Step::kSet) break;
-      insert(i, *cur, k, made != nullptr ? made : make());
+      insert(i, *cur, k, h, made != nullptr ? made : make());
       published = true;
       break;
     }
@@ -682,10 +684,11 @@ class ReadMostlyMap {
 
   // Publishes a copy of `cur` (the current index; mu held) plus k -> n,
   // dropping the cells of deleted keys on the way.
-  void insert(std::size_t i, const Index& cur, const K& k, Value* n) {
-    Index next;
-    next.reserve(cur.size() + 1);
-    for (const auto& [key, cell] : cur) {
+  void insert(std::size_t i, const Index& cur, const K& k, std::size_t h,
+              Value* n) {
+    Index next(cur.size() + 1);
+    for (auto it = cur.begin(); it != cur.end(); ++it) {
+      const std::shared_ptr<Cell>& cell = it->second;
       Value* expected = nullptr;
       // Relaxed on both sides: a deleted cell has no node to publish or
       // read; the index store below publishes the new index.
@@ -694,9 +697,9 @@ class ReadMostlyMap {
                                           std::memory_order_relaxed)) {
         continue;
       }
-      next.emplace(key, cell);
+      next.emplace(it.hash(), it->first, cell);
     }
-    next.emplace(k, std::make_shared<Cell>(n));
+    next.emplace(h, k, std::make_shared<Cell>(n));
     // Relaxed: a statistic for size() (see its contract).
     tables_->shards[i].value.live.fetch_add(1, std::memory_order_relaxed);
     // publish() releases the index (and the cell's node in it).
@@ -708,7 +711,7 @@ class ReadMostlyMap {
   }
   static std::size_t shard_index(std::size_t h) {
     // The top bits of a multiplicative remix: independent of the low bits
-    // the shard's own flat_hash_map uses for its control bytes.
+    // the shard's index uses for positions.
     return static_cast<std::size_t>(
         (static_cast<uint64_t>(h) * 0x9E3779B97F4A7C15ULL) >> 57);
   }
