@@ -234,8 +234,7 @@ class ReadMostlyMap {
     const std::size_t i = shard_index(h);
     if constexpr (kInlineValues) {
       auto index = load_index(i);
-      // The index hashes with Hash{} too: pass the hash instead of
-      // rehashing the key.
+      // One hash per operation: it picks the shard and the position.
       auto it = index->find(k, h);
       if (it == nullptr) return std::nullopt;
       return read(it->second);
