@@ -16,7 +16,6 @@
 #include <functional>
 #include <memory>
 #include <optional>
-#include <tuple>
 #include <type_traits>
 #include <utility>
 
@@ -157,9 +156,14 @@ class ReadMostlyMap {
     internal::Atomic<Value*> p;
   };
 
-  static constexpr bool kInline = std::is_trivially_copyable_v<V> &&
-                                  sizeof(V) <= 16 &&
-                                  alignof(V) <= alignof(uint64_t);
+ public:
+  // Whether values live inline in the index (V trivially copyable, at most
+  // 16 bytes and 8-aligned) rather than in their own hazard-protected node.
+  static constexpr bool kInlineValues = std::is_trivially_copyable_v<V> &&
+                                        sizeof(V) <= 16 &&
+                                        alignof(V) <= alignof(uint64_t);
+
+ private:
   static constexpr std::size_t kWords = (sizeof(V) + 7) / 8;
   using Words = std::array<uint64_t, kWords>;
   // Bit 0 of InlineSlot::ver: the key is mapped.
@@ -214,13 +218,10 @@ class ReadMostlyMap {
   };
 
   using Index = internal::FrozenHashTable<
-      K, std::conditional_t<kInline, InlineSlot, std::shared_ptr<Cell>>, Eq>;
+      K, std::conditional_t<kInlineValues, InlineSlot, std::shared_ptr<Cell>>,
+      Eq>;
 
  public:
-  // Whether values live inline in the index (V trivially copyable, at most
-  // 16 bytes and 8-aligned) rather than in their own hazard-protected node.
-  static constexpr bool kInlineValues = kInline;
-
   // Shards (a power of two). 128: a 10k-key map copies ~80 index entries per
   // insert of a new key (bench/shard/read_mostly_map_benchmark.cc).
   static constexpr std::size_t kShards = 128;
@@ -522,7 +523,7 @@ class ReadMostlyMap {
   // for a mapped key (a write that may change nothing).
   template <bool kMayKeep, class Decide>
   void apply(const K& k, Decide decide, V* nv, bool movable) {
-    if constexpr (kInline) {
+    if constexpr (kInlineValues) {
       write_inline<kMayKeep>(k, decide, nv);
     } else {
       Value* made = nullptr;
