@@ -301,17 +301,28 @@ void BM_Hog(benchmark::State& state) {
     std::atomic<bool> stop{false};
     victim = Histogram();
     const uint64_t hold = busy_steps_for_ns(kHoldNs);
+    const int64_t t0 = monotonic_now_ns();
+    const int64_t deadline = t0 + kHogRunNs;
+    // The hog also stops at the deadline by itself: an unfair lock
+    // (tbb::spin_mutex here) can starve the victim for tens of seconds, and the
+    // victim would never get to set `stop`. A victim still waiting then gets
+    // the lock once the hog is gone, so victim_max_ns stays under the run
+    // length, and a victim_max_ns near it (with few victim_ops) reads as
+    // starvation for the rest of the run.
+    // It reads the clock while holding the lock, so the gap between its unlock
+    // and its next lock is as short as it was with the `stop` check alone.
     std::thread hog([&] {
       uint64_t x = 1;
-      while (!stop.load(std::memory_order_relaxed)) {
+      for (bool done = false; !done;) {
         (*lock)->lock();
         x = busy_chain(x, hold);
+        done = stop.load(std::memory_order_relaxed) ||
+               monotonic_now_ns() >= deadline;
         (*lock)->unlock();
       }
       benchmark::DoNotOptimize(x);
     });
-    const int64_t t0 = monotonic_now_ns();
-    while (monotonic_now_ns() - t0 < kHogRunNs) {
+    while (monotonic_now_ns() < deadline) {
       const int64_t a = monotonic_now_ns();
       (*lock)->lock();
       const int64_t b = monotonic_now_ns();
