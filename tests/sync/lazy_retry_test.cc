@@ -270,6 +270,7 @@ TEST_P(LazyRetryContention, ConcurrentCallersShareOneAttempt) {
   });
   std::atomic<int> ok{0};
   std::vector<std::thread> pool;
+  pool.reserve(static_cast<size_t>(threads));
   for (int i = 0; i < threads; ++i) {
     pool.emplace_back([&] {
       auto r = lazy.get();
@@ -307,6 +308,7 @@ TEST(LazyRetry, WaitersGetTheFailureOfTheAttemptTheyWaitedFor) {
       o);
   std::atomic<int> saw_gen1_failure{0};
   std::vector<std::thread> pool;
+  pool.reserve(6);
   for (int i = 0; i < 6; ++i) {
     pool.emplace_back([&] {
       auto r = lazy.get();
@@ -339,6 +341,7 @@ TEST(LazyRetry, ExceptionReachesTheAttemptsCallersAndIsCachedInTheWindow) {
       o);
   std::atomic<int> caught{0};
   std::vector<std::thread> pool;
+  pool.reserve(4);
   for (int i = 0; i < 4; ++i) {
     pool.emplace_back([&] {
       try {
