@@ -8,10 +8,10 @@
 //       --benchmark_repetitions=5 --benchmark_report_aggregates_only=true
 //   (one command line)
 //
-// Peers: ReadMostlyMap; absl::flat_hash_map guarded by one contend::RWMutex
-// (RWLocked); tbb::concurrent_hash_map (Tbb); for W4 also 256 std::mutex
-// stripes over flat_hash_maps (Striped256) and libcuckoo's cuckoohash_map
-// (Cuckoo). Keys are int64 for Go's
+// Peers (bench/shard/map_peers.h): ReadMostlyMap; absl::flat_hash_map guarded
+// by one contend::RWMutex (RWLocked); tbb::concurrent_hash_map (Tbb); for W4
+// also 256 std::mutex stripes over flat_hash_maps (Flat256, labelled
+// Striped256) and libcuckoo's cuckoohash_map (Cuckoo). Keys are int64 for Go's
 // benchmarks (Go uses int) and 10k strings for W4. Time = per op per thread
 // (UseRealTime), threads 1, 2, 4.
 //
@@ -34,185 +34,16 @@
 // int64 values (inline in ReadMostlyMap); W4Boxed: the same at 99/1 with
 // short string values (boxed).
 
-#include <atomic>
 #include <cstdint>
-#include <memory>
-#include <mutex>
-#include <optional>
 #include <string>
-#include <utility>
 #include <vector>
 
-#include "absl/container/flat_hash_map.h"
-#include "absl/hash/hash.h"
+#include "bench/shard/map_peers.h"
 #include "benchmark/benchmark.h"
-#include "libcuckoo/cuckoohash_map.hh"
-#include "oneapi/tbb/concurrent_hash_map.h"
 #include "shard/read_mostly_map.h"
-#include "sync/rw_mutex.h"
 
 namespace contend::bench {
 namespace {
-
-// --- adapters: sync.Map's verbs -------------------------------------------
-
-template <class K, class V>
-struct Rmm {
-  static constexpr const char* kName = "ReadMostlyMap";
-  contend::ReadMostlyMap<K, V> m;
-  std::optional<V> load(const K& k) { return m.load(k); }
-  void store(const K& k, V v) { m.store(k, std::move(v)); }
-  bool load_or_store(const K& k, V v) { return m.load_or_store(k, v).second; }
-  std::optional<V> load_and_delete(const K& k) { return m.load_and_delete(k); }
-  void erase(const K& k) { m.erase(k); }
-  void swap(const K& k, V v) { (void)m.swap(k, std::move(v)); }
-  bool cas(const K& k, const V& o, V n) { return m.compare_and_swap(k, o, n); }
-  template <class F>
-  void range(F f) {
-    m.range(f);
-  }
-};
-
-template <class K, class V>
-struct RWLocked {
-  static constexpr const char* kName = "RWLocked";
-  contend::RWMutex mu;
-  absl::flat_hash_map<K, V> m ABSL_GUARDED_BY(mu);
-  std::optional<V> load(const K& k) {
-    ReaderMutexLock l(mu);
-    auto it = m.find(k);
-    if (it == m.end()) return std::nullopt;
-    return it->second;
-  }
-  void store(const K& k, V v) {
-    WriterMutexLock l(mu);
-    m.insert_or_assign(k, std::move(v));
-  }
-  bool load_or_store(const K& k, V v) {
-    {
-      ReaderMutexLock l(mu);
-      if (m.contains(k)) return true;
-    }
-    WriterMutexLock l(mu);
-    return !m.emplace(k, std::move(v)).second;
-  }
-  std::optional<V> load_and_delete(const K& k) {
-    WriterMutexLock l(mu);
-    auto it = m.find(k);
-    if (it == m.end()) return std::nullopt;
-    V v = std::move(it->second);
-    m.erase(it);
-    return v;
-  }
-  void erase(const K& k) {
-    WriterMutexLock l(mu);
-    m.erase(k);
-  }
-  void swap(const K& k, V v) {
-    WriterMutexLock l(mu);
-    m.insert_or_assign(k, std::move(v));
-  }
-  bool cas(const K& k, const V& o, V n) {
-    WriterMutexLock l(mu);
-    auto it = m.find(k);
-    if (it == m.end() || !(it->second == o)) return false;
-    it->second = std::move(n);
-    return true;
-  }
-  template <class F>
-  void range(F f) {
-    ReaderMutexLock l(mu);
-    for (const auto& [k, v] : m) {
-      if (!f(k, v)) return;
-    }
-  }
-};
-
-template <class K, class V>
-struct Tbb {
-  static constexpr const char* kName = "Tbb";
-  using Map = tbb::concurrent_hash_map<K, V>;
-  Map m;
-  std::optional<V> load(const K& k) {
-    typename Map::const_accessor a;
-    if (!m.find(a, k)) return std::nullopt;
-    return a->second;
-  }
-  void store(const K& k, V v) {
-    typename Map::accessor a;
-    m.insert(a, k);
-    a->second = std::move(v);
-  }
-  bool load_or_store(const K& k, V v) {
-    typename Map::const_accessor a;
-    return !m.insert(a, {k, std::move(v)});
-  }
-  std::optional<V> load_and_delete(const K& k) {
-    typename Map::accessor a;
-    if (!m.find(a, k)) return std::nullopt;
-    V v = a->second;
-    m.erase(a);
-    return v;
-  }
-  void erase(const K& k) { m.erase(k); }
-  void swap(const K& k, V v) { store(k, std::move(v)); }
-  bool cas(const K& k, const V& o, V n) {
-    typename Map::accessor a;
-    if (!m.find(a, k) || !(a->second == o)) return false;
-    a->second = std::move(n);
-    return true;
-  }
-  template <class F>
-  void range(F f) {
-    // Not safe against concurrent erase (tbb's documented limit); the
-    // Range benchmark has no writers.
-    for (const auto& [k, v] : m) {
-      if (!f(k, v)) return;
-    }
-  }
-};
-
-// W4 only (load and store): 256 stripes, each a std::mutex and a
-// flat_hash_map -- the best peer the issue measured for W4.
-template <class K, class V>
-struct Striped256 {
-  static constexpr const char* kName = "Striped256";
-  struct alignas(128) Stripe {
-    std::mutex mu;
-    absl::flat_hash_map<K, V> m;
-  };
-  std::unique_ptr<Stripe[]> stripes{new Stripe[256]};
-  Stripe& stripe(const K& k) {
-    const auto h = static_cast<uint64_t>(absl::Hash<K>{}(k));
-    return stripes[(h * 0x9E3779B97F4A7C15ULL) >> 56];
-  }
-  std::optional<V> load(const K& k) {
-    Stripe& s = stripe(k);
-    std::lock_guard<std::mutex> l(s.mu);
-    auto it = s.m.find(k);
-    if (it == s.m.end()) return std::nullopt;
-    return it->second;
-  }
-  void store(const K& k, V v) {
-    Stripe& s = stripe(k);
-    std::lock_guard<std::mutex> l(s.mu);
-    s.m.insert_or_assign(k, std::move(v));
-  }
-};
-
-// W4 only: libcuckoo's concurrent cuckoo hash map (the issue's other
-// named W4 peer).
-template <class K, class V>
-struct Cuckoo {
-  static constexpr const char* kName = "Cuckoo";
-  libcuckoo::cuckoohash_map<K, V> m;
-  std::optional<V> load(const K& k) {
-    V v;
-    if (!m.find(k, v)) return std::nullopt;
-    return v;
-  }
-  void store(const K& k, V v) { m.insert_or_assign(k, std::move(v)); }
-};
 
 // One map per benchmark run, built by thread 0 before the timed loop (the
 // loop's start is a barrier for every thread).
@@ -387,7 +218,9 @@ void BM_CompareAndSwapCollision(benchmark::State& state) {
   run<M<int64_t, int64_t>>(
       state, [](auto& m) { m.load_or_store(0, 0); },
       [](auto& m, int64_t) {
-        if (!m.cas(0, 0, 42)) benchmark::DoNotOptimize(m.cas(0, 42, 0));
+        if (!m.compare_and_swap(0, 0, 42)) {
+          benchmark::DoNotOptimize(m.compare_and_swap(0, 42, 0));
+        }
       });
 }
 
@@ -492,7 +325,7 @@ CONTEND_MAP_BENCH(BM_CompareAndSwapCollision);
 CONTEND_W4(Rmm);
 CONTEND_W4(RWLocked);
 CONTEND_W4(Tbb);
-CONTEND_W4(Striped256);
+CONTEND_W4(Flat256);
 CONTEND_W4(Cuckoo);
 
 #define CONTEND_W4_BOXED(M)                                            \
@@ -506,7 +339,7 @@ CONTEND_W4(Cuckoo);
 
 CONTEND_W4_BOXED(Rmm);
 CONTEND_W4_BOXED(RWLocked);
-CONTEND_W4_BOXED(Striped256);
+CONTEND_W4_BOXED(Flat256);
 
 }  // namespace
 }  // namespace contend::bench

@@ -15,7 +15,8 @@
 //                      new one), so the live set slides. N = 2^20 (the
 //                      article's 1M) and 2^14 (for tools/bench_smoke).
 //
-// W4 peers: StripedMap (default shards; Mutex and RWMutex shard locks) and
+// Peers (bench/shard/map_peers.h; a row is labelled with the peer's type
+// name). W4: StripedMap (default shards; Mutex and RWMutex shard locks) and
 //   StdMutex       std::unordered_map + std::mutex
 //   StdShared      std::unordered_map + std::shared_mutex (reads shared)
 //   Std256         256 stripes of std::unordered_map + std::mutex, each
@@ -32,199 +33,14 @@
 
 #include <atomic>
 #include <cstdint>
-#include <functional>
-#include <mutex>
-#include <optional>
-#include <shared_mutex>
 #include <string>
-#include <unordered_map>
-#include <utility>
 #include <vector>
 
-#include "absl/base/thread_annotations.h"
-#include "absl/container/flat_hash_map.h"
-#include "absl/synchronization/mutex.h"
+#include "bench/shard/map_peers.h"
 #include "benchmark/benchmark.h"
-#include "libcuckoo/cuckoohash_map.hh"
-#include "oneapi/tbb/concurrent_hash_map.h"
-#include "shard/read_mostly_map.h"
-#include "shard/striped_map.h"
-#include "sync/mutex.h"
-#include "sync/rw_mutex.h"
 
 namespace contend::bench {
 namespace {
-
-// --- adapters: load / store / erase ----------------------------------------
-
-template <class K, class V>
-struct Striped {
-  contend::StripedMap<K, V> m;
-  std::optional<V> load(const K& k) { return m.load(k); }
-  void store(const K& k, V v) { m.store(k, std::move(v)); }
-  void erase(const K& k) { m.erase(k); }
-};
-
-template <class K, class V>
-struct StripedRW {
-  contend::StripedMap<K, V, absl::Hash<K>, std::equal_to<K>, contend::RWMutex>
-      m;
-  std::optional<V> load(const K& k) { return m.load(k); }
-  void store(const K& k, V v) { m.store(k, std::move(v)); }
-  void erase(const K& k) { m.erase(k); }
-};
-
-template <class K, class V>
-struct Striped256 {
-  contend::StripedMap<K, V> m{{.shards = 256}};
-  std::optional<V> load(const K& k) { return m.load(k); }
-  void store(const K& k, V v) { m.store(k, std::move(v)); }
-  void erase(const K& k) { m.erase(k); }
-};
-
-template <class K, class V>
-struct Rmm {
-  contend::ReadMostlyMap<K, V> m;
-  std::optional<V> load(const K& k) { return m.load(k); }
-  void store(const K& k, V v) { m.store(k, std::move(v)); }
-  void erase(const K& k) { m.erase(k); }
-};
-
-template <class K, class V>
-struct OneMutex {
-  contend::Mutex mu;
-  absl::flat_hash_map<K, V> m ABSL_GUARDED_BY(mu);
-  std::optional<V> load(const K& k) {
-    MutexLock l(mu);
-    auto it = m.find(k);
-    if (it == m.end()) return std::nullopt;
-    return it->second;
-  }
-  void store(const K& k, V v) {
-    MutexLock l(mu);
-    m.insert_or_assign(k, std::move(v));
-  }
-  void erase(const K& k) {
-    MutexLock l(mu);
-    m.erase(k);
-  }
-};
-
-template <class K, class V>
-struct StdMutex {
-  std::mutex mu;
-  std::unordered_map<K, V> m;
-  std::optional<V> load(const K& k) {
-    std::lock_guard l(mu);
-    auto it = m.find(k);
-    if (it == m.end()) return std::nullopt;
-    return it->second;
-  }
-  void store(const K& k, V v) {
-    std::lock_guard l(mu);
-    m.insert_or_assign(k, std::move(v));
-  }
-  void erase(const K& k) {
-    std::lock_guard l(mu);
-    m.erase(k);
-  }
-};
-
-template <class K, class V>
-struct StdShared {
-  std::shared_mutex mu;
-  std::unordered_map<K, V> m;
-  std::optional<V> load(const K& k) {
-    std::shared_lock l(mu);
-    auto it = m.find(k);
-    if (it == m.end()) return std::nullopt;
-    return it->second;
-  }
-  void store(const K& k, V v) {
-    std::unique_lock l(mu);
-    m.insert_or_assign(k, std::move(v));
-  }
-  void erase(const K& k) {
-    std::unique_lock l(mu);
-    m.erase(k);
-  }
-};
-
-template <class K, class V>
-struct Std256 {
-  struct alignas(64) Stripe {
-    std::mutex mu;
-    std::unordered_map<K, V> m;
-  };
-  Stripe stripes[256];
-  Stripe& of(const K& k) { return stripes[std::hash<K>{}(k)&255]; }
-  std::optional<V> load(const K& k) {
-    Stripe& s = of(k);
-    std::lock_guard l(s.mu);
-    auto it = s.m.find(k);
-    if (it == s.m.end()) return std::nullopt;
-    return it->second;
-  }
-  void store(const K& k, V v) {
-    Stripe& s = of(k);
-    std::lock_guard l(s.mu);
-    s.m.insert_or_assign(k, std::move(v));
-  }
-  void erase(const K& k) {
-    Stripe& s = of(k);
-    std::lock_guard l(s.mu);
-    s.m.erase(k);
-  }
-};
-
-template <class K, class V>
-struct AbslMutex {
-  absl::Mutex mu;
-  absl::flat_hash_map<K, V> m ABSL_GUARDED_BY(mu);
-  std::optional<V> load(const K& k) {
-    absl::ReaderMutexLock l(&mu);
-    auto it = m.find(k);
-    if (it == m.end()) return std::nullopt;
-    return it->second;
-  }
-  void store(const K& k, V v) {
-    absl::MutexLock l(&mu);
-    m.insert_or_assign(k, std::move(v));
-  }
-  void erase(const K& k) {
-    absl::MutexLock l(&mu);
-    m.erase(k);
-  }
-};
-
-template <class K, class V>
-struct Tbb {
-  using Map = tbb::concurrent_hash_map<K, V>;
-  Map m;
-  std::optional<V> load(const K& k) {
-    typename Map::const_accessor a;
-    if (!m.find(a, k)) return std::nullopt;
-    return a->second;
-  }
-  void store(const K& k, V v) {
-    typename Map::accessor a;
-    m.insert(a, k);
-    a->second = std::move(v);
-  }
-  void erase(const K& k) { m.erase(k); }
-};
-
-template <class K, class V>
-struct Cuckoo {
-  libcuckoo::cuckoohash_map<K, V> m;
-  std::optional<V> load(const K& k) {
-    V v;
-    if (!m.find(k, v)) return std::nullopt;
-    return v;
-  }
-  void store(const K& k, V v) { m.insert_or_assign(k, std::move(v)); }
-  void erase(const K& k) { m.erase(k); }
-};
 
 // --- workloads --------------------------------------------------------------
 
