@@ -15,8 +15,10 @@
 
 #include <atomic>
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <map>
+#include <new>
 #include <thread>
 
 #include "gtest/gtest.h"
@@ -74,27 +76,39 @@ uintptr_t line_of(const void* p) {
   return reinterpret_cast<uintptr_t>(p) / internal::kCacheLineSize;
 }
 
+// The mutex is 8-byte aligned, not line-aligned, so where it lands decides
+// whether the bias word shares a line with the object's first byte. Place it
+// at every 8-byte offset of a line, including those where it straddles two
+// lines, and count the lines the object spans as "the object".
 TEST_F(LinesTest, BiasedReadWritesNoSharedLine) {
-  DistributedRWMutex mu;
-  (void)lines_of_one_read(mu);  // first use assigns this thread's ordinal
-  const auto touches = lines_of_one_read(mu);
-  // The object itself (bias word, inner RWMutex) and its heap slots.
-  const uintptr_t object_line = line_of(&mu);
-  ASSERT_EQ(touches.size(), 2u) << "lines touched by one read";
-  int object_ops = 0;
-  int slot_ops = 0;
-  for (const auto& [line, ops] : touches) {
-    if (line == object_line) {
-      object_ops = ops;
-    } else {
-      slot_ops = ops;
+  static_assert(alignof(DistributedRWMutex) <= 8);
+  alignas(internal::kCacheLineSize) unsigned char
+      storage[2 * internal::kCacheLineSize + sizeof(DistributedRWMutex)];
+  for (size_t offset = 0; offset < internal::kCacheLineSize; offset += 8) {
+    SCOPED_TRACE(::testing::Message() << "offset in line " << offset);
+    auto* mu = new (storage + offset) DistributedRWMutex;
+    (void)lines_of_one_read(*mu);  // first use assigns this thread's ordinal
+    const auto touches = lines_of_one_read(*mu);
+    const uintptr_t first_line = line_of(mu);
+    const uintptr_t last_line =
+        line_of(reinterpret_cast<const unsigned char*>(mu) + sizeof(*mu) - 1);
+    mu->~DistributedRWMutex();
+    ASSERT_EQ(touches.size(), 2u) << "lines touched by one read";
+    int object_ops = 0;
+    int slot_ops = 0;
+    for (const auto& [line, ops] : touches) {
+      if (line >= first_line && line <= last_line) {
+        object_ops += ops;
+      } else {
+        slot_ops += ops;
+      }
     }
+    // The object's lines: only the two bias-word loads (the inner RWMutex's
+    // state word is not touched at all).
+    EXPECT_EQ(object_ops, 2);
+    // The thread's own slot: CAS, then load + exchange in unlock_shared().
+    EXPECT_EQ(slot_ops, 3);
   }
-  // The object's line: only the two bias-word loads (the inner RWMutex's
-  // state word, on the same line, is not touched at all).
-  EXPECT_EQ(object_ops, 2);
-  // The thread's own slot: CAS, then load + exchange in unlock_shared().
-  EXPECT_EQ(slot_ops, 3);
 }
 
 TEST_F(LinesTest, TwoThreadsReadOnDifferentLines) {
