@@ -33,6 +33,8 @@ using std::chrono::microseconds;
 using std::chrono::steady_clock;
 
 using testing::kScale;
+using testing::stress_duration;
+using testing::StressDeadline;
 using testing::Watchdog;
 
 void busy(int iterations) {
@@ -246,10 +248,14 @@ TEST(RWMutexStressTest, ReaderNotStarvedByStreamOfWriters) {
 
 // Timeouts and cancellations racing with unlocks and handoffs: every path
 // that abandons a claim or a parked wait must leave the word consistent, so
-// the exclusion checks hold and nothing hangs (watchdog).
+// the exclusion checks hold and nothing hangs (watchdog). Each thread stops
+// at kOps or at the deadline (a loaded machine), with a floor on the total.
 TEST(RWMutexStressTest, TimeoutsAndCancellationsRacingUnlocks) {
   constexpr int kThreads = 6;
   const int kOps = 20000 / kScale;
+  const int kMinOps = 600 / kScale;
+  const StressDeadline deadline(stress_duration(std::chrono::seconds(3)));
+  std::atomic<int> ops{0};
   RWMutex mu;
   std::atomic<int> readers_in{0};
   std::atomic<int> writers_in{0};
@@ -262,7 +268,8 @@ TEST(RWMutexStressTest, TimeoutsAndCancellationsRacingUnlocks) {
   for (int t = 0; t < kThreads; ++t) {
     threads.emplace_back([&, t] {
       std::mt19937 rng(static_cast<unsigned>(t) * 7919u + 1u);
-      for (int i = 0; i < kOps; ++i) {
+      for (int i = 0; i < kOps && deadline.running(); ++i) {
+        ops.fetch_add(1, std::memory_order_relaxed);
         const auto pick = static_cast<unsigned>(rng() % 6);
         const bool write = pick % 2 == 0;
         bool ok = false;
@@ -317,8 +324,10 @@ TEST(RWMutexStressTest, TimeoutsAndCancellationsRacingUnlocks) {
   mu.unlock();
   EXPECT_TRUE(mu.try_lock_shared());
   mu.unlock_shared();
-  std::printf("gave up %llu of %d ops\n",
-              static_cast<unsigned long long>(gave_up.load()), kThreads * kOps);
+  std::printf("gave up %llu of %d ops (op limit %d)\n",
+              static_cast<unsigned long long>(gave_up.load()), ops.load(),
+              kThreads * kOps);
+  EXPECT_GE(ops.load(), kMinOps);
 }
 
 }  // namespace
