@@ -76,7 +76,7 @@ std::vector<testing::lin::Operation<Model>> run_once(uint32_t seed) {
 }
 
 TEST(SnapshotLinearizability, HistoriesOfFourThreads) {
-  const int histories = 300 / testing::kScale;
+  const int histories = 1000 / testing::kScale;
   const auto r = testing::lin::check_histories(Model{}, histories, run_once);
   EXPECT_EQ(r.violations, 0) << r.report;
   std::printf("%d histories of 4 threads x 25 operations, %d violations\n",
