@@ -441,6 +441,9 @@ class Run : public Env {
     if (next == t) return;
     next->turn.signal();
     t->turn.wait();
+    // Again on resuming: what ran meanwhile may have destroyed the object
+    // this thread is about to touch.
+    check_destroyed(t, addr);
   }
 
   FutexResult futex_wait(Thread* t, const void* word, uint32_t expected,

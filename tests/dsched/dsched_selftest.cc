@@ -124,5 +124,42 @@ DSCHED_SCENARIO("selftest_timed_wait", [](Env& env) {
   delete f;
 });
 
+// A reader loads a pointer and reads through it while a writer unlinks the
+// object and destroys it with no reclamation scheme. The only bad schedule
+// parks the reader at its read (after the check a switch point makes) while
+// the writer destroys: the explorer must check again when the reader resumes.
+// The correct version destroys only after the reader is done.
+struct Box {
+  Atomic<int> v{1};
+};
+
+void unlink_and_destroy_body(Env& env, bool wait_for_reader) {
+  auto* box = new Box;
+  auto* slot = new Atomic<Box*>(box);
+  auto* done = new Atomic<uint32_t>(0);
+  env.spawn([slot, done] {
+    Box* b = slot->load(std::memory_order_acquire);
+    if (b != nullptr) DSCHED_CHECK(b->v.load(std::memory_order_relaxed) == 1);
+    done->store(1, std::memory_order_release);
+    internal::futex_wake(done, 1);
+  });
+  env.spawn([slot, done, wait_for_reader] {
+    Box* b = slot->exchange(nullptr, std::memory_order_acq_rel);
+    while (wait_for_reader && done->load(std::memory_order_acquire) == 0) {
+      internal::futex_wait(done, 0, internal::kNoDeadline);
+    }
+    mark_destroyed(b, sizeof(*b));
+  });
+  env.run();
+  delete done;
+  delete slot;
+  delete box;
+}
+
+DSCHED_SCENARIO("bug_destroyed_while_reader_parked",
+                [](Env& env) { unlink_and_destroy_body(env, false); });
+DSCHED_SCENARIO("selftest_destroyed_after_reader",
+                [](Env& env) { unlink_and_destroy_body(env, true); });
+
 }  // namespace
 }  // namespace contend::dsched

@@ -5,6 +5,7 @@
 // memory (class-specific operator delete), so a Guard that outlived its
 // value's reclamation fails the run as a use after destroy.
 
+#include <cstddef>
 #include <memory>
 #include <utility>
 #include <vector>
@@ -32,6 +33,10 @@ struct Value {
   Value(const Value& o) : n(fresh_cell(o.get())) {}
   Value& operator=(const Value&) = delete;
   ~Value() { dsched::mark_destroyed(n, sizeof(*n)); }
+  // Never frees: a destroyed Value keeps pointing at its destroyed cell, and
+  // no later allocation can take its address.
+  static void* operator new(std::size_t size) { return ::operator new(size); }
+  static void operator delete(void*) noexcept {}
   int get() const { return n->load(std::memory_order_relaxed); }
   void add(int d) { n->store(get() + d, std::memory_order_relaxed); }
   static Atomic<int>* fresh_cell(int v) {
