@@ -7,6 +7,7 @@
 #ifndef CONTEND_SYNC_SNAPSHOT_H_
 #define CONTEND_SYNC_SNAPSHOT_H_
 
+#include <cstdint>
 #include <memory>
 #include <type_traits>
 #include <utility>
@@ -32,7 +33,10 @@ namespace contend {
 // - Snapshot(T) / Snapshot(unique_ptr<T>): Requires: a non-null pointer.
 // - load(): Guarantees: the Guard refers to the value published at some point
 //   during the call and keeps it alive until the Guard is destroyed (even
-//   past the Snapshot's own destruction).
+//   past the Snapshot's own destruction). After that, the thread's last
+//   loaded value may stay alive until the same thread loads a different
+//   value (of any Snapshot) or exits: a thread pins at most one value that
+//   nothing uses (the sticky hazard slot, sync/internal/hazard_pointer.h).
 // - load_shared(): the same, as a shared_ptr<const T> for long-lived holders.
 // - Reader(s).load(): for a hot loop on one thread. A Reader owns one hazard
 //   slot for its whole life; load() Requires: `s` is not destroyed yet.
@@ -54,8 +58,11 @@ namespace contend {
 //   argument repeat (the article *sync — Senior*, §9).
 //
 // Thread safety: every member may run concurrently with every other, except
-// the destructor. A Guard is used by one thread at a time (moving it to
-// another thread is allowed).
+// the destructor. A Guard belongs to the thread that loaded it: it may be
+// moved, but it must be destroyed (or assigned to) on that thread. Hand a
+// value to another thread, or hold it across a coroutine suspension that may
+// resume elsewhere, with load_shared(). A Reader is used by one thread at a
+// time.
 //
 // Memory ordering: everything before a store (or successful
 // compare_and_swap / update) happens-before every load or load_shared that
@@ -65,19 +72,25 @@ namespace contend {
 // Misuse: a null unique_ptr passed to the constructor, store or
 // compare_and_swap terminates ("contend: Snapshot::store: null value"); so
 // does load() on a moved-from Reader ("contend: Snapshot::Reader::load:
-// moved-from Reader"); both always checked. Dereferencing a Guard after
-// moving from it is undefined.
+// moved-from Reader"), and destroying a Guard on another thread than its
+// load() ("contend: Snapshot::Guard: released on another thread than its
+// load() ..."); all always checked. Dereferencing a Guard after moving from
+// it is undefined.
 //
 // Cost: sizeof(Snapshot<T>) == sizeof(void*). load(): no shared write and no
-// lock -- one store to the caller's own hazard slot, a compiler barrier and
-// an acquire load of the cell (plus two thread-local accesses); a Guard's
-// destructor one more store to the slot. Reader::load(): the slot store, the
-// compiler barrier and the reload only (no thread-local bookkeeping, no
-// clearing store). load_shared() adds an atomic
-// reference-count increment (a shared write). store(): two allocations (the
-// value's shared control block and a node), one exchange, and a retire (every
-// R retires a scan: sync/internal/hazard_pointer.h). Numbers:
-// bench/sync/snapshot_benchmark.cc, bench/sync/RESULTS.md.
+// lock. When the value is the one this thread loaded last (the common case
+// of a read-mostly cell), an acquire load of the cell, a compare and a
+// thread-local store, and the Guard's destructor one more thread-local store;
+// otherwise a store to the thread's own hazard slot, a compiler barrier and
+// the validating reload. A value given by value sits at a fixed offset from
+// the published pointer, so a read through the Guard is one more load; a
+// unique_ptr value is one further pointer away. Reader::load(): the slot
+// store, the compiler barrier and the reload. load_shared() adds an atomic
+// reference-count increment (a shared write). store(T): one allocation
+// (control block, node and value together), one exchange and a retire
+// (every R retires a scan: sync/internal/hazard_pointer.h); store(unique_ptr)
+// two allocations. Numbers: bench/sync/snapshot_benchmark.cc,
+// bench/sync/RESULTS.md.
 //
 // Example:
 //   contend::Snapshot<Config> config(Config{.limit = 10});
@@ -95,16 +108,53 @@ class Snapshot {
                 "Snapshot<T>: T is a non-const object type (the value is "
                 "always handed out as const T)");
 
-  struct Node : internal::HazardPointerObjBase<Node> {
-    explicit Node(std::shared_ptr<const T> v)
-        : owner(std::move(v)), value(owner.get()) {}
-    std::shared_ptr<const T> owner;
-    const T* value;
+  // A published value. The cell holds the address of one of two nodes:
+  // - InlineNode, for values given by value (the T constructor, store(T),
+  //   update, compare_and_swap(T)): one allocation (make_shared) holding the
+  //   control block, the node and the value; the node's self reference keeps
+  //   it alive until it is reclaimed, and load_shared() shares that block.
+  //   The value sits at a fixed offset from the cell's pointer, so reading it
+  //   is no further load.
+  // - BoxedNode, for a unique_ptr<T> (whose object must keep its address):
+  //   the node owns it through a shared_ptr, and the cell holds the node's
+  //   address with kBoxed set (nodes are at least 8-aligned; bit 0 is the
+  //   hazard hold's).
+  struct InlineNode;
+  struct ReleaseSelf {
+    void operator()(InlineNode* n) const noexcept {
+      std::shared_ptr<InlineNode> last = std::move(n->self);
+    }
   };
+  struct InlineNode : internal::HazardPointerObjBase<InlineNode, ReleaseSelf> {
+    explicit InlineNode(T v) : value(std::move(v)) {}
+    const T value;
+    std::shared_ptr<InlineNode> self;
+  };
+  struct BoxedNode : internal::HazardPointerObjBase<BoxedNode> {
+    explicit BoxedNode(std::shared_ptr<const T> v) : owner(std::move(v)) {}
+    std::shared_ptr<const T> owner;
+  };
+  static constexpr std::uintptr_t kBoxed = 2;
+  static_assert(alignof(InlineNode) >= 4 && alignof(BoxedNode) >= 4);
+
+  static bool boxed(const void* p) noexcept {
+    return (reinterpret_cast<std::uintptr_t>(p) & kBoxed) != 0;
+  }
+  static BoxedNode* as_boxed(const void* p) noexcept {
+    return reinterpret_cast<BoxedNode*>(reinterpret_cast<std::uintptr_t>(p) &
+                                        ~kBoxed);
+  }
+  static InlineNode* as_inline(const void* p) noexcept {
+    return static_cast<InlineNode*>(const_cast<void*>(p));
+  }
+  static const T* value_of(const void* p) noexcept {
+    if (ABSL_PREDICT_TRUE(!boxed(p))) return &as_inline(p)->value;
+    return as_boxed(p)->owner.get();
+  }
 
  public:
   // A loaded value: pointer-like, keeps the value alive while it exists.
-  // Movable, not copyable; one per reader at a time is the intended use.
+  // Movable, not copyable; destroyed on the thread that loaded it.
   class Guard {
    public:
     Guard(Guard&&) noexcept = default;
@@ -113,16 +163,14 @@ class Snapshot {
     Guard& operator=(const Guard&) = delete;
     ~Guard() = default;
 
-    const T* get() const noexcept { return node_->value; }
-    const T& operator*() const noexcept { return *node_->value; }
-    const T* operator->() const noexcept { return node_->value; }
+    const T* get() const noexcept { return value_of(hold_.get()); }
+    const T& operator*() const noexcept { return *get(); }
+    const T* operator->() const noexcept { return get(); }
 
    private:
     friend class Snapshot;
-    Guard(internal::HazardPointer hp, Node* n) noexcept
-        : hp_(std::move(hp)), node_(n) {}
-    internal::HazardPointer hp_;
-    Node* node_;
+    Guard() noexcept = default;
+    internal::HazardHold hold_;
   };
 
   // A reader with its own hazard slot, bound to one Snapshot. Movable, not
@@ -145,7 +193,7 @@ class Snapshot {
       // protect(): its acquire reload pairs with the release of the
       // exchange or CAS that published the node; it replaces the previous
       // protection, so the value last returned may now be reclaimed.
-      return *hp_.protect(s_->cell_)->value;
+      return *value_of(hp_.protect(s_->cell_));
     }
 
     // Ends the protection of the value last loaded.
@@ -156,46 +204,49 @@ class Snapshot {
     internal::HazardPointer hp_;
   };
 
-  explicit Snapshot(T initial)
-      : cell_(make_node(std::make_shared<const T>(std::move(initial)))) {}
+  explicit Snapshot(T initial) : cell_(make_inline(std::move(initial))) {}
   explicit Snapshot(std::unique_ptr<T> initial)
-      : cell_(make_node(checked(std::move(initial), "Snapshot"))) {}
+      : cell_(make_boxed(std::move(initial), "Snapshot")) {}
   Snapshot(const Snapshot&) = delete;
   Snapshot& operator=(const Snapshot&) = delete;
   ~Snapshot() {
     // Relaxed: no call runs concurrently with the destructor (Requires).
-    cell_.load(std::memory_order_relaxed)->retire();
+    retire(cell_.load(std::memory_order_relaxed));
   }
 
   [[nodiscard]] Guard load() const {
-    internal::HazardPointer hp = internal::make_hazard_pointer();
-    // protect(): its acquire reload pairs with the release of the exchange
-    // or CAS that published the node.
-    Node* n = hp.protect(cell_);
-    return Guard(std::move(hp), n);
+    Guard g;
+    // protect(): its acquire load pairs with the release of the exchange or
+    // CAS that published the node.
+    g.hold_.protect(cell_);
+    return g;
   }
 
   [[nodiscard]] std::shared_ptr<const T> load_shared() const {
     Guard g = load();
-    return g.node_->owner;
+    const void* p = g.hold_.get();
+    if (boxed(p)) return as_boxed(p)->owner;
+    // Aliasing: shares the node's block, points at its value. `self` is set
+    // before publication and cleared only by the deleter, which cannot run
+    // while g protects the node.
+    InlineNode* n = as_inline(p);
+    return std::shared_ptr<const T>(n->self, &n->value);
   }
 
-  void store(T v) {
-    publish(make_node(std::make_shared<const T>(std::move(v))));
-  }
+  void store(T v) { publish(make_inline(std::move(v))); }
   void store(std::unique_ptr<T> v) {
-    publish(make_node(checked(std::move(v), "store")));
+    publish(make_boxed(std::move(v), "store"));
   }
 
   bool compare_and_swap(const T* expected, T desired) {
-    return cas_value(expected, [&] {
-      return std::make_shared<const T>(std::move(desired));
-    });
+    return cas_value(expected, [&] { return make_inline(std::move(desired)); });
   }
   bool compare_and_swap(const T* expected, std::unique_ptr<T> desired) {
-    std::shared_ptr<const T> d =
-        checked(std::move(desired), "compare_and_swap");
-    return cas_value(expected, [&] { return std::move(d); });
+    void* d = make_boxed(std::move(desired), "compare_and_swap");
+    const bool swapped =
+        cas_value(expected, [&] { return std::exchange(d, nullptr); });
+    discard(d);  // null unless cas_value returned before taking it
+    return swapped;
   }
 
   template <class F>
@@ -204,60 +255,83 @@ class Snapshot {
                   "Snapshot<T>::update copies the value: T must be copyable");
     for (;;) {
       Guard g = load();
-      T copy(*g.node_->value);
+      T copy(*g);
       f(copy);
-      Node* n = make_node(std::make_shared<const T>(std::move(copy)));
-      Node* expected = g.node_;
-      // g's hazard keeps `expected` from being freed and reused, so the
-      // CAS cannot succeed against a different node at the same address.
-      if (cas_node(expected, n)) return;
-      delete n;
+      void* n = make_inline(std::move(copy));
+      // g's hazard keeps the node from being freed and reused, so the CAS
+      // cannot succeed against a different node at the same address.
+      if (cas_node(g.hold_.get(), n)) return;
+      discard(n);
     }
   }
 
  private:
-  static Node* make_node(std::shared_ptr<const T> v) {
-    return new Node(std::move(v));
+  static void* make_inline(T v) {
+    auto sp = std::make_shared<InlineNode>(std::move(v));
+    InlineNode* n = sp.get();
+    n->self = std::move(sp);
+    return n;
   }
-  static std::shared_ptr<const T> checked(std::unique_ptr<T> v,
-                                          const char* method) {
+  static void* make_boxed(std::unique_ptr<T> v, const char* method) {
     if (ABSL_PREDICT_FALSE(v == nullptr)) {
       internal::fatal_format("contend: Snapshot::%s: null value", method);
     }
-    return std::shared_ptr<const T>(std::move(v));
+    auto* n = new BoxedNode(std::shared_ptr<const T>(std::move(v)));
+    return reinterpret_cast<void*>(reinterpret_cast<std::uintptr_t>(n) |
+                                   kBoxed);
+  }
+  // Frees a node that was never published (a lost CAS).
+  static void discard(void* p) noexcept {
+    if (p == nullptr) return;
+    if (boxed(p)) {
+      delete as_boxed(p);
+    } else {
+      ReleaseSelf()(as_inline(p));
+    }
+  }
+  // Retires an unlinked node under the address readers protect it by.
+  static void retire(void* p) noexcept {
+    if (boxed(p)) {
+      as_boxed(p)->retire_as(p);
+    } else {
+      as_inline(p)->retire();
+    }
   }
 
-  void publish(Node* n) {
-    // Release: pairs with the acquire reload in load()'s protect, so the
+  void publish(void* n) {
+    // Release: pairs with the acquire load in load()'s protect, so the
     // value's construction happens-before every read through a Guard.
     // Acquire: the old node's fields (written by its publisher) are read by
     // the deleter that retire() may run on this thread.
-    Node* old = cell_.exchange(n, std::memory_order_acq_rel);
-    old->retire();
+    retire(cell_.exchange(n, std::memory_order_acq_rel));
   }
 
-  bool cas_node(Node* expected, Node* n) {
+  bool cas_node(const void* expected, void* n) {
+    void* e = const_cast<void*>(expected);
     // Release/acquire: as in publish(). Failure relaxed: nothing is read
     // through the value it returns.
-    if (cell_.compare_exchange_strong(expected, n, std::memory_order_acq_rel,
+    if (cell_.compare_exchange_strong(e, n, std::memory_order_acq_rel,
                                       std::memory_order_relaxed)) {
-      expected->retire();
+      retire(e);
       return true;
     }
     return false;
   }
 
-  template <class MakeValue>
-  bool cas_value(const T* expected, MakeValue make_value) {
+  // Publishes make_node()'s node iff the value is at `expected`; a node made
+  // and not published is discarded.
+  template <class MakeNode>
+  bool cas_value(const T* expected, MakeNode make_node) {
     Guard g = load();
-    if (g.node_->value != expected) return false;
-    Node* n = make_node(make_value());
-    if (cas_node(g.node_, n)) return true;
-    delete n;
+    if (g.get() != expected) return false;
+    void* n = make_node();
+    if (cas_node(g.hold_.get(), n)) return true;
+    discard(n);
     return false;
   }
 
-  internal::Atomic<Node*> cell_;
+  // The published node (see InlineNode); never null.
+  internal::Atomic<void*> cell_;
 };
 
 }  // namespace contend

@@ -38,7 +38,8 @@
 
 namespace contend::internal {
 
-constinit thread_local HazardThreadCache tls_hazard_cache = {{}, 0};
+constinit thread_local HazardThreadCache tls_hazard_cache = {
+    {}, 0, nullptr, kStickyNone};
 Atomic<bool> g_hazard_asymmetric{false};
 Atomic<unsigned> g_hazard_fence_word{0};
 
@@ -220,6 +221,45 @@ HazardRecord* hazard_acquire_record_slow() {
   return r;
 }
 
+HazardRecord* hazard_hold_record() {
+  register_thread_exit();
+  HazardThreadCache& c = tls_hazard_cache;
+  if ((c.sticky & kStickyHeld) == 0) {
+    if (c.sticky_rec == nullptr) {
+      c.sticky_rec =
+          c.count > 0 ? c.slots[--c.count] : hazard_acquire_record_slow();
+    }
+    return nullptr;
+  }
+  return c.count > 0 ? c.slots[--c.count] : hazard_acquire_record_slow();
+}
+
+void hazard_hold_release_record(HazardRecord* r) noexcept {
+  // Release: every read of the object protected so far happens-before the
+  // scan that sees null here (and so before the deleter it runs).
+  r->ptr.store(nullptr, std::memory_order_release);
+  HazardThreadCache& c = tls_hazard_cache;
+  if (c.count < kHazardCacheSlots) {
+    c.slots[c.count++] = r;
+  } else {
+    hazard_release_record_slow(r);
+  }
+}
+
+void hazard_hold_foreign() noexcept {
+  fatal(
+      "contend: Snapshot::Guard: released on another thread than its load() "
+      "(use load_shared() to hand a value to another thread)");
+}
+
+void hazard_release_sticky() noexcept {
+  HazardThreadCache& c = tls_hazard_cache;
+  if (c.sticky_rec == nullptr || (c.sticky & kStickyHeld) != 0) return;
+  // Release: as in hazard_hold_release_record().
+  c.sticky_rec->ptr.store(nullptr, std::memory_order_release);
+  c.sticky = kStickyNone;
+}
+
 void hazard_release_record_slow(HazardRecord* r) noexcept {
   // Release: pairs with the acquire CAS of the next owner.
   r->active.store(false, std::memory_order_release);
@@ -263,6 +303,12 @@ std::size_t hazard_retire_threshold() noexcept {
 void hazard_thread_detach() noexcept {
   HazardThreadCache& c = tls_hazard_cache;
   while (c.count > 0) hazard_release_record_slow(c.slots[--c.count]);
+  // A held sticky record stays: the hold still alive relies on it.
+  if (c.sticky_rec != nullptr && (c.sticky & kStickyHeld) == 0) {
+    hazard_release_sticky();
+    hazard_release_record_slow(c.sticky_rec);
+    c.sticky_rec = nullptr;
+  }
   RetiredList& me = tls_retired;
   if (me.head == nullptr) return;
   HazardRetired* last = me.head;

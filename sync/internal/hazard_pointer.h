@@ -14,7 +14,8 @@
 // Model: a domain (one per process) holds a list of hazard records (slots),
 // each publishing at most one pointer, and per-thread lists of retired
 // objects. H is the number of records ever created (each live HazardPointer
-// owns one; a thread caches up to kHazardCacheSlots released ones).
+// owns one; a thread caches up to kHazardCacheSlots released ones, and keeps
+// one sticky record for HazardHold, below).
 //
 // Contract:
 // - protect(src) / try_protect(p, src): Requires: the HazardPointer is not
@@ -77,13 +78,17 @@
 // caller's own slot, a compiler barrier and an acquire reload of `src`.
 // retire pushes on a thread-local list; every R retires one scan costs
 // O(R + H log H) plus one membarrier syscall (amortized O(log H) per retire).
-// Benchmark: bench/sync/snapshot_benchmark.cc (Snapshot::load is a protect).
+// HazardHold (Snapshot::load's Guard) re-protecting the pointer it protected
+// last costs an acquire load, a compare and two thread-local stores.
+// Benchmark: bench/sync/snapshot_benchmark.cc (Snapshot::load is a HazardHold,
+// Snapshot::Reader::load a HazardPointer protect).
 
 #ifndef CONTEND_SYNC_INTERNAL_HAZARD_POINTER_H_
 #define CONTEND_SYNC_INTERNAL_HAZARD_POINTER_H_
 
 #include <atomic>
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <type_traits>
 #include <utility>
@@ -120,6 +125,11 @@ struct HazardRetired {
 
 // Out of line (hazard_pointer.cc).
 HazardRecord* hazard_acquire_record_slow();
+// For HazardHold (below): the record a slow-path protect uses -- null when
+// the sticky record is free (made on first use), else one of its own.
+HazardRecord* hazard_hold_record();
+void hazard_hold_release_record(HazardRecord* r) noexcept;
+[[noreturn]] void hazard_hold_foreign() noexcept;
 void hazard_release_record_slow(HazardRecord* r) noexcept;
 void hazard_push_retired(HazardRetired* r) noexcept;
 [[noreturn]] void hazard_empty_protect() noexcept;
@@ -169,6 +179,10 @@ inline void hazard_light_fence() noexcept {
 struct HazardThreadCache {
   HazardRecord* slots[kHazardCacheSlots];
   int count;
+  // The sticky record (see HazardHold), and the pointer it protects with
+  // kStickyHeld set while a hold relies on it (kStickyNone: nothing).
+  HazardRecord* sticky_rec;
+  std::uintptr_t sticky;
 };
 extern constinit thread_local HazardThreadCache tls_hazard_cache;
 
@@ -262,6 +276,137 @@ class HazardPointer {
 };
 static_assert(sizeof(HazardPointer) == sizeof(void*));
 
+// A hold on one protected pointer through the calling thread's sticky
+// record: what Snapshot::load's Guard is. The sticky record keeps protecting
+// the last pointer a hold took through it after the hold ends, so the next
+// hold of the same pointer -- a thread re-reading an unchanged Snapshot -- is
+// an acquire load of src, a compare and two thread-local stores: no slot
+// store, no fence and no pop and push of the record cache (whose count would
+// carry a store-to-load forwarding chain from one load to the next).
+//
+// Contract:
+// - protect(src): Requires: every object ever stored in src is retired after
+//   it is unlinked. Ends what the hold protected, then protects src's current
+//   value and returns it (null: src held null and the hold is empty).
+//   Guarantees: the value is not reclaimed before the hold ends (reset,
+//   assignment or destruction).
+// - After a hold on the sticky record ends, the thread's sticky record still
+//   protects its pointer (INV-STICKY below) until the thread takes a hold of
+//   another pointer, calls hazard_release_sticky(), or exits: a thread pins
+//   at most one object that nothing uses. INV-BOUND is unchanged (the record
+//   is one of the H).
+// - A hold taken while the sticky record is held (nested holds) gets a record
+//   of its own from the thread cache, like a HazardPointer.
+//
+// INV-STICKY: when tls_hazard_cache.sticky is p != kStickyNone without
+// kStickyHeld, the sticky record's slot has held p continuously since a
+// protect of p that validated, so p has not been reclaimed; src holding p
+// again now (there is no reuse: a retired object is never republished)
+// makes p protected for a new hold without touching the slot.
+//
+// Thread safety: a hold belongs to the thread that took it: it may be moved,
+// but it must end on that thread, because its release writes that thread's
+// state. Misuse: ending it on another thread terminates ("contend:
+// Snapshot::Guard: released on another thread than its load()", naming
+// the one user), always checked (one compare of the owner's thread-local
+// address with the releasing thread's). folly's hazptr_local makes the same
+// trade (thread-bound, for a fast path).
+inline constexpr std::uintptr_t kStickyHeld = 1;
+// The sticky record protects nothing (no object address is 2).
+inline constexpr std::uintptr_t kStickyNone = 2;
+
+class HazardHold {
+ public:
+  HazardHold() noexcept = default;
+  HazardHold(HazardHold&& other) noexcept
+      : owner_(std::exchange(other.owner_, nullptr)),
+        rec_(other.rec_),
+        ptr_(other.ptr_) {}
+  HazardHold& operator=(HazardHold&& other) noexcept {
+    if (this != &other) {
+      release();
+      owner_ = std::exchange(other.owner_, nullptr);
+      rec_ = other.rec_;
+      ptr_ = other.ptr_;
+    }
+    return *this;
+  }
+  HazardHold(const HazardHold&) = delete;
+  HazardHold& operator=(const HazardHold&) = delete;
+  ~HazardHold() { release(); }
+
+  [[nodiscard]] bool empty() const noexcept { return owner_ == nullptr; }
+  // The protected pointer (meaningless when empty()).
+  [[nodiscard]] const void* get() const noexcept { return ptr_; }
+
+  template <class T>
+  T* protect(const Atomic<T*>& src) {
+    release();
+    HazardThreadCache& c = tls_hazard_cache;
+    // Acquire: pairs with the release store that published the object, so
+    // its contents are visible to this reader.
+    T* q = src.load(std::memory_order_acquire);
+    // (sticky is never 0, so a null q takes the slow path.)
+    if (ABSL_PREDICT_TRUE(c.sticky == reinterpret_cast<std::uintptr_t>(q))) {
+      // INV-STICKY: q is protected already.
+      c.sticky = reinterpret_cast<std::uintptr_t>(q) | kStickyHeld;
+      owner_ = &c;
+      rec_ = nullptr;
+      ptr_ = q;
+      return q;
+    }
+    // The sticky record protects another pointer, or a hold has it.
+    HazardRecord* own = hazard_hold_record();
+    HazardRecord* r = own != nullptr ? own : c.sticky_rec;
+    for (;;) {
+      // Release: as in HazardPointer::try_protect.
+      r->ptr.store(q, std::memory_order_release);
+      // Store-load: as in HazardPointer::try_protect.
+      hazard_light_fence();
+      // Acquire: as above.
+      T* n = src.load(std::memory_order_acquire);
+      if (ABSL_PREDICT_TRUE(n == q)) break;
+      q = n;
+    }
+    if (q == nullptr) {
+      if (own != nullptr) {
+        hazard_hold_release_record(own);
+      } else {
+        c.sticky = kStickyNone;
+      }
+      return nullptr;
+    }
+    if (own == nullptr) {
+      c.sticky = reinterpret_cast<std::uintptr_t>(q) | kStickyHeld;
+    }
+    owner_ = &c;
+    rec_ = own;
+    ptr_ = q;
+    return q;
+  }
+
+  // Ends the protection (a no-op on an empty hold).
+  void reset() noexcept { release(); }
+
+ private:
+  void release() noexcept {
+    if (owner_ == nullptr) return;
+    HazardThreadCache& c = tls_hazard_cache;
+    if (ABSL_PREDICT_FALSE(owner_ != &c)) hazard_hold_foreign();
+    if (ABSL_PREDICT_TRUE(rec_ == nullptr)) {
+      // The sticky record goes on protecting ptr_ (INV-STICKY).
+      c.sticky = reinterpret_cast<std::uintptr_t>(ptr_);
+    } else {
+      hazard_hold_release_record(rec_);
+    }
+    owner_ = nullptr;
+  }
+
+  HazardThreadCache* owner_ = nullptr;  // the taking thread's; null: empty
+  HazardRecord* rec_ = nullptr;         // a record of its own; null: sticky
+  const void* ptr_ = nullptr;
+};
+
 // A non-empty hazard pointer: from the calling thread's cache when it has one
 // (no shared write), else a free record of the domain or a new one.
 [[nodiscard]] inline HazardPointer make_hazard_pointer() {
@@ -278,8 +423,14 @@ template <class T, class D = std::default_delete<T>>
 class HazardPointerObjBase : private HazardRetired {
  public:
   void retire(D d = D()) noexcept {
+    retire_as(static_cast<const void*>(static_cast<const T*>(this)),
+              std::move(d));
+  }
+  // Not in P2530: retire() for an object that readers protect under another
+  // address (a tagged pointer to it); the scan compares slots with that.
+  void retire_as(const void* protected_as, D d = D()) noexcept {
     deleter_ = std::move(d);
-    this->ptr = static_cast<const void*>(static_cast<const T*>(this));
+    this->ptr = protected_as;
     this->reclaim = &reclaim_self;
     hazard_push_retired(this);
   }
@@ -335,8 +486,14 @@ void hazard_reclaim();
 [[nodiscard]] std::size_t hazard_record_count() noexcept;
 [[nodiscard]] std::size_t hazard_retire_threshold() noexcept;
 
+// Ends the protection the calling thread's sticky record keeps after its
+// last HazardHold ended (a no-op while a hold uses it): for a thread about to
+// idle, and for tests that count reclaimed objects.
+void hazard_release_sticky() noexcept;
+
 // What thread exit does, callable early: releases the calling thread's cached
-// records and hands its retired list to the domain. (dsched scenario threads
+// records (and its sticky record, unless a hold uses it) and hands its
+// retired list to the domain. (dsched scenario threads
 // call it before they finish, so thread exit runs no atomic operation.)
 void hazard_thread_detach() noexcept;
 

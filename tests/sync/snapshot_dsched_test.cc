@@ -59,6 +59,7 @@ void run_with_storing_writer(Env& env, std::shared_ptr<Snapshot<Value>> s) {
   });
   env.run();
   DSCHED_CHECK(s->load()->get() == 2);
+  internal::hazard_release_sticky();  // the pin that load() left
   s.reset();
   internal::hazard_reclaim();
 }
@@ -80,6 +81,31 @@ DSCHED_SCENARIO("snapshot_store_vs_load", [](Env& env) {
       internal::hazard_thread_detach();
     });
   }
+  run_with_storing_writer(env, std::move(s));
+});
+
+// Guards nested on one thread while a writer stores and reclaims: the first
+// takes the thread's sticky slot, the second (taken while the first lives) a
+// slot of its own; the third comes after the first ended and either reuses
+// the sticky slot's standing protection (the value did not change) or moves
+// it. Every Guard reads a live value for its whole life.
+DSCHED_SCENARIO("snapshot_nested_guards_vs_store", [](Env& env) {
+  internal::same_hazard_domain_every_run();
+  auto s = std::make_shared<Snapshot<Value>>(std::make_unique<Value>(0));
+  env.spawn([s] {
+    {
+      auto a = s->load();
+      const int va = a->get();
+      auto b = s->load();
+      const int vb = b->get();
+      DSCHED_CHECK(vb >= va);
+      { auto end = std::move(a); }  // ends the first Guard
+      auto c = s->load();           // the sticky slot again
+      DSCHED_CHECK(c->get() >= vb);
+      DSCHED_CHECK(b->get() == vb);
+    }
+    internal::hazard_thread_detach();
+  });
   run_with_storing_writer(env, std::move(s));
 });
 

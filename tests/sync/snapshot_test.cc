@@ -64,7 +64,71 @@ TEST(SnapshotTest, GuardKeepsReplacedValueAlive) {
     EXPECT_EQ(Tracked::live, before + 2);
   }
   internal::hazard_reclaim();
+  EXPECT_EQ(Tracked::live, before + 1)
+      << "this thread's last loaded value stays pinned after its Guard";
+  internal::hazard_release_sticky();
+  internal::hazard_reclaim();
   EXPECT_EQ(Tracked::live, before) << "replaced values are reclaimed";
+}
+
+TEST(SnapshotTest, AThreadPinsOnlyTheLastValueItLoaded) {
+  internal::hazard_release_sticky();
+  internal::hazard_reclaim();
+  const int before = Tracked::live;
+  Snapshot<Tracked> s(Tracked(1));
+  EXPECT_EQ(s.load()->value, 1);  // the Guard ends here
+  s.store(Tracked(2));
+  internal::hazard_reclaim();
+  EXPECT_EQ(Tracked::live, before + 2) << "Tracked(1) is still pinned";
+  EXPECT_EQ(s.load()->value, 2);
+  internal::hazard_reclaim();
+  EXPECT_EQ(Tracked::live, before + 1)
+      << "loading another value unpinned Tracked(1)";
+}
+
+TEST(SnapshotTest, AGuardOnTheUnchangedLastValueKeepsItAlive) {
+  internal::hazard_release_sticky();
+  internal::hazard_reclaim();
+  const int before = Tracked::live;
+  Snapshot<Tracked> s(Tracked(1));
+  EXPECT_EQ(s.load()->value, 1);
+  {
+    auto g = s.load();  // the same value again: no slot store
+    s.store(Tracked(2));
+    internal::hazard_reclaim();
+    EXPECT_EQ(Tracked::live, before + 2) << "g keeps Tracked(1) alive";
+    EXPECT_EQ(g->value, 1);
+  }
+  EXPECT_EQ(s.load()->value, 2);
+  internal::hazard_reclaim();
+  EXPECT_EQ(Tracked::live, before + 1);
+}
+
+TEST(SnapshotTest, NestedGuardsKeepTheirOwnValues) {
+  internal::hazard_release_sticky();
+  internal::hazard_reclaim();
+  const int before = Tracked::live;
+  {
+    Snapshot<Tracked> s(Tracked(1));
+    auto a = s.load();
+    s.store(Tracked(2));
+    auto b = s.load();
+    s.store(std::make_unique<Tracked>(3));
+    auto c = s.load();
+    internal::hazard_reclaim();
+    EXPECT_EQ(a->value, 1);
+    EXPECT_EQ(b->value, 2);
+    EXPECT_EQ(c->value, 3);
+    EXPECT_EQ(Tracked::live, before + 3);
+    b = std::move(c);  // ends b's protection of Tracked(2)
+    internal::hazard_reclaim();
+    EXPECT_EQ(Tracked::live, before + 2);
+    EXPECT_EQ(a->value, 1);
+    EXPECT_EQ(b->value, 3);
+  }
+  internal::hazard_release_sticky();
+  internal::hazard_reclaim();
+  EXPECT_EQ(Tracked::live, before);
 }
 
 TEST(SnapshotTest, GuardOutlivesTheSnapshot) {
@@ -76,6 +140,7 @@ TEST(SnapshotTest, GuardOutlivesTheSnapshot) {
   internal::hazard_reclaim();
   EXPECT_EQ(g->value, 5);
   g = Snapshot<Tracked>(Tracked(6)).load();  // the old guard ends here
+  internal::hazard_release_sticky();         // ... and the pin it leaves behind
   internal::hazard_reclaim();
   EXPECT_EQ(g->value, 6);
   EXPECT_EQ(Tracked::live, before + 1);
@@ -89,6 +154,19 @@ TEST(SnapshotTest, LoadSharedOutlivesReclamation) {
   internal::hazard_reclaim();
   EXPECT_EQ(held->value, 1);
   EXPECT_EQ(s.load_shared()->value, 201);
+}
+
+TEST(SnapshotTest, LoadSharedOfAUniquePtrValueOutlivesReclamation) {
+  internal::hazard_reclaim();
+  auto first = std::make_unique<Tracked>(1);
+  const Tracked* address = first.get();
+  Snapshot<Tracked> s(std::move(first));
+  EXPECT_EQ(s.load().get(), address) << "the object keeps its address";
+  std::shared_ptr<const Tracked> held = s.load_shared();
+  EXPECT_EQ(held.get(), address);
+  for (int i = 0; i < 200; ++i) s.store(Tracked(i + 2));
+  internal::hazard_reclaim();
+  EXPECT_EQ(held->value, 1);
 }
 
 TEST(SnapshotTest, CompareAndSwapSucceedsOnlyAgainstTheCurrentValue) {
@@ -183,6 +261,29 @@ TEST(SnapshotDeathTest, MovedFromReaderAborts) {
   // NOLINTNEXTLINE(bugprone-use-after-move): the misuse under test.
   EXPECT_DEATH((void)r.load(),
                "contend: Snapshot::Reader::load: moved-from Reader");
+}
+
+TEST(SnapshotDeathTest, GuardReleasedOnAnotherThreadAborts) {
+  Snapshot<int> s(1);
+  EXPECT_DEATH(
+      {
+        auto g = s.load();
+        std::thread([g = std::move(g)]() { EXPECT_EQ(*g, 1); }).join();
+      },
+      "contend: Snapshot::Guard: released on another thread than its "
+      "load\\(\\) \\(use load_shared\\(\\) to hand a value to another "
+      "thread\\)");
+}
+
+TEST(SnapshotTest, AGuardMayVisitAnotherThreadAndComeBack) {
+  Snapshot<int> s(1);
+  auto g = s.load();
+  std::thread([&g] {
+    auto visiting = std::move(g);
+    EXPECT_EQ(*visiting, 1);
+    g = std::move(visiting);  // g's empty state ends nothing here
+  }).join();
+  EXPECT_EQ(*g, 1);
 }
 
 TEST(SnapshotDeathTest, NullUniquePtrAborts) {

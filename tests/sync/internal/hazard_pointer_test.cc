@@ -177,6 +177,139 @@ TEST(HazardPointerTest, RetireFromADeleterIsDeferredNotRecursive) {
   EXPECT_EQ(inner_calls, 1);
 }
 
+// Retires what `cell` holds and publishes a fresh Obj(v).
+void replace(Atomic<Obj*>& cell, int v) {
+  cell.exchange(new Obj(v), std::memory_order_acq_rel)->retire();
+}
+
+TEST(HazardHoldTest, ProtectsUntilItEndsThenTheStickySlotPinsTheValue) {
+  hazard_release_sticky();
+  drain();
+  const int before = g_live.load();
+  Atomic<Obj*> cell{new Obj(1)};
+  {
+    HazardHold h;
+    EXPECT_TRUE(h.empty());
+    Obj* p = h.protect(cell);
+    ASSERT_NE(p, nullptr);
+    EXPECT_FALSE(h.empty());
+    EXPECT_EQ(h.get(), p);
+    replace(cell, 2);
+    drain();
+    EXPECT_EQ(p->value, 1) << "a live hold defers the deleter";
+    EXPECT_EQ(g_live.load(), before + 2);
+  }
+  drain();
+  EXPECT_EQ(g_live.load(), before + 2)
+      << "the sticky slot goes on protecting the last value after the hold";
+  {
+    HazardHold h;
+    EXPECT_EQ(h.protect(cell)->value, 2);
+  }
+  drain();
+  EXPECT_EQ(g_live.load(), before + 1)
+      << "a hold of another pointer moves the sticky slot off the old one";
+  hazard_release_sticky();
+  replace(cell, 3);
+  drain();
+  EXPECT_EQ(g_live.load(), before + 1) << "hazard_release_sticky unpins";
+  cell.load(std::memory_order_relaxed)->retire();
+  drain();
+  EXPECT_EQ(g_live.load(), before);
+}
+
+TEST(HazardHoldTest, ReprotectingAnUnchangedSourceReusesTheStickySlot) {
+  Atomic<Obj*> cell{new Obj(1)};
+  const std::size_t records = hazard_record_count();
+  for (int i = 0; i < 1000; ++i) {
+    HazardHold h;
+    ASSERT_EQ(h.protect(cell)->value, 1);
+  }
+  EXPECT_EQ(hazard_record_count(), records) << "no record per hold";
+  hazard_release_sticky();
+  cell.load(std::memory_order_relaxed)->retire();
+  drain();
+}
+
+TEST(HazardHoldTest, NestedHoldsEachKeepTheirValue) {
+  hazard_release_sticky();
+  drain();
+  const int before = g_live.load();
+  Atomic<Obj*> cell{new Obj(1)};
+  {
+    HazardHold outer;
+    Obj* a = outer.protect(cell);  // the sticky record
+    replace(cell, 2);
+    {
+      HazardHold inner;
+      Obj* b = inner.protect(cell);  // the sticky record is held: its own
+      EXPECT_EQ(b->value, 2);
+      replace(cell, 3);
+      drain();
+      EXPECT_EQ(a->value, 1);
+      EXPECT_EQ(b->value, 2);
+      EXPECT_EQ(g_live.load(), before + 3);
+    }
+    drain();
+    EXPECT_EQ(g_live.load(), before + 2) << "the inner hold released Obj(2)";
+    EXPECT_EQ(a->value, 1);
+    // Moving a hold keeps its protection; the moved-from one is empty.
+    HazardHold moved = std::move(outer);
+    EXPECT_TRUE(outer.empty());  // NOLINT: moved-from state is specified
+    drain();
+    EXPECT_EQ(static_cast<const Obj*>(moved.get())->value, 1);
+    moved.reset();
+    EXPECT_TRUE(moved.empty());
+  }
+  hazard_release_sticky();
+  drain();
+  EXPECT_EQ(g_live.load(), before + 1);
+  cell.load(std::memory_order_relaxed)->retire();
+  drain();
+  EXPECT_EQ(g_live.load(), before);
+}
+
+TEST(HazardHoldTest, NullSourceGivesAnEmptyHold) {
+  Atomic<Obj*> cell{nullptr};
+  HazardHold h;
+  EXPECT_EQ(h.protect(cell), nullptr);
+  EXPECT_TRUE(h.empty());
+}
+
+TEST(HazardHoldTest, ThreadExitReleasesTheStickyRecord) {
+  Atomic<Obj*> cell{new Obj(1)};
+  const int before = g_live.load();
+  std::thread t([&] {
+    HazardHold h;
+    EXPECT_EQ(h.protect(cell)->value, 1);
+  });
+  t.join();
+  // The exited thread's sticky slot no longer pins Obj(1). Its exit hook
+  // runs after join() returns, so retry the scan until then.
+  replace(cell, 2);
+  for (int i = 0; i < 100000 && g_live.load() != before; ++i) {
+    drain();
+    std::this_thread::yield();
+  }
+  EXPECT_EQ(g_live.load(), before);
+  cell.load(std::memory_order_relaxed)->retire();
+  drain();
+}
+
+TEST(HazardHoldDeathTest, ReleaseOnAnotherThreadAborts) {
+  Atomic<Obj*> cell{new Obj(1)};
+  EXPECT_DEATH(
+      {
+        HazardHold h;
+        (void)h.protect(cell);
+        std::thread([h = std::move(h)]() mutable { h.reset(); }).join();
+      },
+      "contend: Snapshot::Guard: released on another thread than its "
+      "load\\(\\)");
+  // Only the forked child protected it; this process may delete it.
+  delete cell.load(std::memory_order_relaxed);
+}
+
 TEST(HazardPointerDeathTest, ProtectOnEmptyAborts) {
   Atomic<int*> cell{nullptr};
   EXPECT_DEATH(
